@@ -1,0 +1,83 @@
+// Package checker holds what every workload's verdict is made of: the
+// three-valued validity, the result map that results.edn and results.json
+// are written from, and the checkers that apply to every run (stats,
+// availability).
+package checker
+
+import "encoding/json"
+
+// Validity is a checker's verdict. Unknown means nothing could be judged
+// (e.g. no element was ever read); it ranks between Valid and Invalid.
+type Validity int
+
+const (
+	Valid Validity = iota
+	Unknown
+	Invalid
+)
+
+// Of turns a boolean verdict into a Validity.
+func Of(ok bool) Validity {
+	if ok {
+		return Valid
+	}
+	return Invalid
+}
+
+// Merge returns the worst of the verdicts: Invalid > Unknown > Valid, as
+// Jepsen's merge-valid does.
+func Merge(vs ...Validity) Validity {
+	worst := Valid
+	for _, v := range vs {
+		if v > worst {
+			worst = v
+		}
+	}
+	return worst
+}
+
+func (v Validity) String() string {
+	switch v {
+	case Valid:
+		return "true"
+	case Invalid:
+		return "false"
+	}
+	return "unknown"
+}
+
+// MarshalJSON writes true, false or "unknown".
+func (v Validity) MarshalJSON() ([]byte, error) {
+	switch v {
+	case Valid:
+		return []byte("true"), nil
+	case Invalid:
+		return []byte("false"), nil
+	}
+	return json.Marshal("unknown")
+}
+
+// MarshalEDN writes true, false or :unknown.
+func (v Validity) MarshalEDN() ([]byte, error) {
+	switch v {
+	case Valid:
+		return []byte("true"), nil
+	case Invalid:
+		return []byte("false"), nil
+	}
+	return []byte(":unknown"), nil
+}
+
+// Result is a checker's output. Keys are the names of EDN keywords without
+// the colon ("valid?", "stable-count"); the value under "valid?" is a
+// Validity. Values are JSON-compatible, plus Validity, edn.Keyword and
+// maps with numeric keys (map[float64]any, e.g. latency quantiles).
+type Result map[string]any
+
+// Valid returns the result's verdict (Unknown if it has none).
+func (r Result) Valid() Validity {
+	if v, ok := r["valid?"].(Validity); ok {
+		return v
+	}
+	return Unknown
+}
