@@ -1,0 +1,5 @@
+//go:build !race
+
+package txngraph
+
+const raceEnabled = false
