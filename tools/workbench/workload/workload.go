@@ -131,6 +131,10 @@ type Workload struct {
 	Check func(h history.History, opts Options) checker.Result
 	// StatsExempt lists fs the stats checker ignores (kafka: crash).
 	StatsExempt map[string]bool
+	// Validate rejects options the workload cannot run with (lin-kv needs
+	// a concurrency that is a multiple of twice the node count). The CLI
+	// reports its error as bad arguments. nil: any options will do.
+	Validate func(opts Options) error
 }
 
 // Complete turns the outcome of an RPC into op's completion, following

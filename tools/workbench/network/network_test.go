@@ -1,0 +1,299 @@
+package network
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glomers/glomers/tools/workbench/checker"
+)
+
+func recv(t *testing.T, in *Inbox, within time.Duration) (Message, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	return in.Recv(ctx)
+}
+
+func mustSend(t *testing.T, n *Network, src, dest, body string) int64 {
+	t.Helper()
+	id, err := n.Send(src, dest, json.RawMessage(body))
+	if err != nil {
+		t.Fatalf("send %s->%s: %v", src, dest, err)
+	}
+	return id
+}
+
+func TestLatencyAppliesBetweenServersButNotToClients(t *testing.T) {
+	n := New(Config{Latency: 80 * time.Millisecond})
+	n.Join("n0")
+	n1 := n.Join("n1")
+	c0 := n.Join("c0")
+
+	start := time.Now()
+	mustSend(t, n, "n0", "c0", `{"type":"x"}`)
+	if _, err := recv(t, c0, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 40*time.Millisecond {
+		t.Errorf("server->client took %v; clients should see no latency", d)
+	}
+
+	start = time.Now()
+	mustSend(t, n, "n0", "n1", `{"type":"x"}`)
+	if _, err := recv(t, n1, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 75*time.Millisecond {
+		t.Errorf("server->server took %v, want ≥ 80ms latency", d)
+	}
+}
+
+func TestIDsCountFromZeroAcrossSenders(t *testing.T) {
+	n := New(Config{})
+	n.Join("n0")
+	n.Join("c0")
+	for want := int64(0); want < 3; want++ {
+		src, dest := "n0", "c0"
+		if want%2 == 1 {
+			src, dest = dest, src
+		}
+		if got := mustSend(t, n, src, dest, `{}`); got != want {
+			t.Errorf("id = %d, want %d", got, want)
+		}
+	}
+}
+
+func TestUnknownEndsAreRejectedAndNotJournaled(t *testing.T) {
+	n := New(Config{})
+	n.Join("n0")
+	if _, err := n.Send("n0", "c9", json.RawMessage(`{}`)); err == nil {
+		t.Error("send to an unregistered client succeeded")
+	}
+	if _, err := n.Send("n7", "n0", json.RawMessage(`{}`)); err == nil {
+		t.Error("send from an unregistered node succeeded")
+	}
+	n.Join("c1")
+	n.Leave("c1")
+	if _, err := n.Send("n0", "c1", json.RawMessage(`{}`)); err == nil {
+		t.Error("send to a client that left succeeded")
+	}
+	if j := n.Journal(); len(j) != 0 {
+		t.Errorf("journal has %d events for rejected sends, want 0", len(j))
+	}
+}
+
+func TestDeliveryIsInDeadlineOrder(t *testing.T) {
+	// Uniform latency reorders messages on one link; the receiver must
+	// still get them in deadline order, each no earlier than its deadline.
+	n := New(Config{Latency: 30 * time.Millisecond, Dist: Uniform, Rand: rand.New(rand.NewPCG(1, 2))})
+	n.Join("n0")
+	in := n.Join("n1")
+	for i := 0; i < 20; i++ {
+		mustSend(t, n, "n0", "n1", `{}`)
+	}
+	var last time.Duration
+	reordered := false
+	prevID := int64(-1)
+	for i := 0; i < 20; i++ {
+		m, err := recv(t, in, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ID < prevID {
+			reordered = true
+		}
+		prevID = m.ID
+		j := n.Journal()
+		at := j[len(j)-1].Time
+		if at < last {
+			t.Fatalf("delivery times went backwards: %v then %v", last, at)
+		}
+		last = at
+	}
+	if !reordered {
+		t.Error("uniform latency never reordered 20 messages; expected some reordering")
+	}
+}
+
+func TestConstantLatencyKeepsSendOrder(t *testing.T) {
+	n := New(Config{Latency: 5 * time.Millisecond})
+	n.Join("n0")
+	in := n.Join("n1")
+	var ids []int64
+	for i := 0; i < 50; i++ {
+		ids = append(ids, mustSend(t, n, "n0", "n1", `{}`))
+	}
+	for _, want := range ids {
+		m, err := recv(t, in, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.ID != want {
+			t.Fatalf("got id %d, want %d (constant latency must keep send order)", m.ID, want)
+		}
+	}
+}
+
+func TestGrudgeDropsAtDeliveryIncludingInFlight(t *testing.T) {
+	n := New(Config{Latency: 50 * time.Millisecond})
+	n.Join("n0")
+	n.Join("n2")
+	in := n.Join("n1")
+	inFlight := mustSend(t, n, "n0", "n1", `{"m":"in flight"}`)
+	// The partition starts while the message is still in flight.
+	n.SetGrudge(map[string]map[string]bool{"n1": {"n0": true}})
+	mustSend(t, n, "n0", "n1", `{"m":"during"}`)
+	fromN2 := mustSend(t, n, "n2", "n1", `{"m":"other side"}`)
+
+	m, err := recv(t, in, time.Second)
+	if err != nil || m.ID != fromN2 {
+		t.Fatalf("got %+v, %v; want only n2's message %d", m, err, fromN2)
+	}
+	if _, err := recv(t, in, 150*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got another delivery (%v); the in-flight message %d should have been dropped", err, inFlight)
+	}
+	// Healing does not resurrect dropped messages.
+	n.SetGrudge(nil)
+	if _, err := recv(t, in, 100*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a dropped message came back after heal: %v", err)
+	}
+	after := mustSend(t, n, "n0", "n1", `{"m":"after heal"}`)
+	if m, err := recv(t, in, time.Second); err != nil || m.ID != after {
+		t.Fatalf("after heal got %+v, %v", m, err)
+	}
+
+	st := n.Stats(2)
+	all := st["all"].(map[string]any)
+	if all["send-count"] != 4 || all["recv-count"] != 2 || all["msg-count"] != 4 {
+		t.Errorf("all stats = %v, want 4 sends, 2 receives, 4 messages", all)
+	}
+}
+
+func TestPartitionAppliesToMessagesQueuedForLateReceivers(t *testing.T) {
+	// A message whose deadline passed while nobody was receiving is judged
+	// by the grudge in force when it is taken, as Maelstrom's recv! does.
+	n := New(Config{})
+	n.Join("n0")
+	in := n.Join("n1")
+	mustSend(t, n, "n0", "n1", `{}`)
+	n.SetGrudge(map[string]map[string]bool{"n1": {"n0": true}})
+	if _, err := recv(t, in, 50*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("queued message delivered despite the partition: %v", err)
+	}
+}
+
+func TestStatsSplitClientsAndServers(t *testing.T) {
+	n := New(Config{})
+	n.Join("n0")
+	n1 := n.Join("n1")
+	c0 := n.Join("c0")
+	n0 := n.Join("lin-kv")
+	mustSend(t, n, "c0", "n0", `{}`)     // client
+	mustSend(t, n, "n0", "n1", `{}`)     // server
+	mustSend(t, n, "n0", "lin-kv", `{}`) // services count as servers
+	recv(t, n1, time.Second)
+	recv(t, n0, time.Second)
+	_ = c0
+	st := n.Stats(2)
+	if st["valid?"] != checker.Valid {
+		t.Error("net stats must always be valid")
+	}
+	cl := st["clients"].(map[string]any)
+	sv := st["servers"].(map[string]any)
+	all := st["all"].(map[string]any)
+	if cl["send-count"] != 1 || cl["recv-count"] != 0 || cl["msg-count"] != 1 {
+		t.Errorf("clients = %v", cl)
+	}
+	if sv["send-count"] != 2 || sv["recv-count"] != 2 || sv["msg-count"] != 2 {
+		t.Errorf("servers = %v", sv)
+	}
+	if sv["msgs-per-op"] != 1.0 || all["msgs-per-op"] != 1.5 {
+		t.Errorf("msgs-per-op servers %v all %v, want 1 and 1.5", sv["msgs-per-op"], all["msgs-per-op"])
+	}
+	if _, ok := cl["msgs-per-op"]; ok {
+		t.Error("clients should not carry msgs-per-op")
+	}
+	if _, ok := Stats(n.Journal(), 0)["all"].(map[string]any)["msgs-per-op"]; ok {
+		t.Error("msgs-per-op present with zero ops; Maelstrom leaves it out")
+	}
+}
+
+func TestLeaveUnblocksRecv(t *testing.T) {
+	n := New(Config{})
+	in := n.Join("c3")
+	done := make(chan error)
+	go func() {
+		_, err := in.Recv(context.Background())
+		done <- err
+	}()
+	time.Sleep(10 * time.Millisecond)
+	n.Leave("c3")
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("Recv after Leave = %v, want ErrClosed", err)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("Recv still blocked after Leave")
+	}
+}
+
+func TestValidateRejectsExponentialWithoutLatency(t *testing.T) {
+	if err := (Config{Dist: Exponential}).Validate(); err == nil {
+		t.Error("exponential with latency 0 accepted")
+	}
+	if err := (Config{Dist: Exponential, Latency: time.Millisecond}).Validate(); err != nil {
+		t.Error(err)
+	}
+	if err := (Config{Dist: "gaussian"}).Validate(); err == nil {
+		t.Error("unknown distribution accepted")
+	}
+}
+
+func TestExponentialLatencyHasTheRightMean(t *testing.T) {
+	n := New(Config{Latency: 100 * time.Millisecond, Dist: Exponential, Rand: rand.New(rand.NewPCG(3, 4))})
+	var sum time.Duration
+	const k = 20000
+	for i := 0; i < k; i++ {
+		sum += n.latencyLocked("n0", "n1")
+	}
+	mean := sum / k
+	if mean < 95*time.Millisecond || mean > 105*time.Millisecond {
+		t.Errorf("mean exponential latency %v, want ≈100ms", mean)
+	}
+	u := New(Config{Latency: 100 * time.Millisecond, Dist: Uniform, Rand: rand.New(rand.NewPCG(3, 4))})
+	for i := 0; i < 1000; i++ {
+		if d := u.latencyLocked("n0", "n1"); d < 0 || d >= 200*time.Millisecond || d%time.Millisecond != 0 {
+			t.Fatalf("uniform latency %v outside integer ms in [0, 200ms)", d)
+		}
+	}
+}
+
+func TestWriteJournalRoundTrips(t *testing.T) {
+	j := []Event{
+		{Kind: Send, Time: 5, Msg: Message{ID: 0, Src: "c0", Dest: "n\"0", Body: json.RawMessage(`{"type":"init"}`)}},
+		{Kind: Recv, Time: 9, Msg: Message{ID: 0, Src: "c0", Dest: "n\"0", Body: json.RawMessage(`{"type":"init"}`)}},
+	}
+	var b strings.Builder
+	if err := WriteJournal(&b, j); err != nil {
+		t.Fatal(err)
+	}
+	var back []Event
+	if err := json.Unmarshal([]byte(b.String()), &back); err != nil {
+		t.Fatalf("%v in:\n%s", err, b.String())
+	}
+	if !reflect.DeepEqual(back, j) {
+		t.Errorf("round trip: %+v", back)
+	}
+	var empty strings.Builder
+	WriteJournal(&empty, nil)
+	if err := json.Unmarshal([]byte(empty.String()), &back); err != nil || len(back) != 0 {
+		t.Errorf("empty journal: %q %v", empty.String(), err)
+	}
+}

@@ -1,0 +1,554 @@
+// Package process runs one node binary as an OS process wired to the
+// simulated network, the way Maelstrom does: messages delivered to the node
+// are written to its stdin one JSON object per line; each stdout line is
+// validated as an envelope and sent on the network; stderr goes to the
+// node's log file. The process runs in its own process group so teardown
+// can kill everything it spawned.
+package process
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/glomers/glomers/tools/workbench/network"
+)
+
+// debugLines is how many recent stdout and stderr lines are kept for a
+// crash report (Maelstrom keeps 32).
+const debugLines = 32
+
+// maxLine bounds one stdout line. Maelstrom has no limit; a node writing a
+// line longer than this is reported as broken rather than eating memory.
+const maxLine = 64 << 20
+
+// Config describes one node process.
+type Config struct {
+	ID   string   // node id, e.g. n0
+	Bin  string   // binary; made absolute relative to the workbench's cwd
+	Args []string // extra arguments appended to the command line
+	Dir  string   // working directory; "" means os.TempDir(), as Maelstrom uses
+	Net  *network.Network
+	// LogFile receives the node's stderr; "" discards it.
+	LogFile string
+	// EchoStderr also logs each stderr line through Logger (--log-stderr).
+	EchoStderr bool
+	Logger     *slog.Logger
+	// Grace is how long a node gets between SIGTERM and SIGKILL at
+	// teardown. 0 means kill at once.
+	Grace time.Duration
+}
+
+// Node is a running node process.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	cmd   *exec.Cmd
+	inbox *network.Inbox
+	stdin io.WriteCloser
+	logF  *os.File
+	outR  *os.File // stdout and stderr read ends, closed if draining stalls
+	errR  *os.File
+
+	cancel  context.CancelFunc
+	ioDone  sync.WaitGroup // stdout, stderr and stdin goroutines
+	exited  chan struct{}  // closed when the process has exited
+	exitErr error          // set before exited is closed
+
+	mu        sync.Mutex
+	stopping  bool
+	errs      []string // stdout protocol violations
+	dropped   int      // messages to or from unknown members
+	stdoutBuf ring
+	stderrBuf ring
+}
+
+// Start registers cfg.ID on the network and launches the process.
+func Start(cfg Config) (*Node, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	bin, err := filepath.Abs(cfg.Bin)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: resolve binary %q: %w", cfg.ID, cfg.Bin, err)
+	}
+	dir := cfg.Dir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+
+	n := &Node{cfg: cfg, log: log.With("node", cfg.ID), exited: make(chan struct{})}
+	n.stdoutBuf.size, n.stderrBuf.size = debugLines, debugLines
+	if cfg.LogFile != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.LogFile), 0o755); err != nil {
+			return nil, fmt.Errorf("node %s: log dir: %w", cfg.ID, err)
+		}
+		f, err := os.Create(cfg.LogFile)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: log file: %w", cfg.ID, err)
+		}
+		n.logF = f
+	}
+
+	cmd := exec.Command(bin, cfg.Args...)
+	cmd.Dir = dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Setpgid: true,
+		// If the workbench itself dies without tearing down, the
+		// kernel kills the node instead of leaving an orphan.
+		Pdeathsig: syscall.SIGKILL,
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		n.closeLog()
+		return nil, fmt.Errorf("node %s: stdin: %w", cfg.ID, err)
+	}
+	// Our own pipes rather than cmd's copying goroutines, so Wait only
+	// waits for the process and the readers run until every holder of the
+	// write end (including grandchildren) is gone.
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		n.closeLog()
+		return nil, fmt.Errorf("node %s: stdout pipe: %w", cfg.ID, err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		n.closeLog()
+		return nil, fmt.Errorf("node %s: stderr pipe: %w", cfg.ID, err)
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+
+	n.inbox = cfg.Net.Join(cfg.ID)
+	if err := cmd.Start(); err != nil {
+		cfg.Net.Leave(cfg.ID)
+		outR.Close()
+		outW.Close()
+		errR.Close()
+		errW.Close()
+		n.closeLog()
+		return nil, fmt.Errorf("node %s: start %s: %w", cfg.ID, bin, err)
+	}
+	outW.Close()
+	errW.Close()
+	n.cmd, n.stdin, n.outR, n.errR = cmd, stdin, outR, errR
+	n.log.Info("launched", "bin", bin, "args", cfg.Args, "pid", cmd.Process.Pid)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go func() {
+		n.exitErr = cmd.Wait()
+		close(n.exited)
+	}()
+	n.ioDone.Add(3)
+	go n.readStdout(outR)
+	go n.readStderr(errR)
+	go n.writeStdin(ctx)
+	return n, nil
+}
+
+// ID is the node's id.
+func (n *Node) ID() string { return n.cfg.ID }
+
+// Pid is the OS process id (also the process group id).
+func (n *Node) Pid() int { return n.cmd.Process.Pid }
+
+// Errors returns the protocol violations seen on the node's stdout.
+func (n *Node) Errors() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.errs...)
+}
+
+// Exited reports whether the process has already exited.
+func (n *Node) Exited() bool {
+	select {
+	case <-n.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// CrashError describes a node that exited on its own before teardown.
+type CrashError struct {
+	Node   string
+	Status string
+	Stdout []string // last lines
+	Stderr []string
+	Log    string
+}
+
+func (e *CrashError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "node %s crashed (%s) before teardown", e.Node, e.Status)
+	if len(e.Stdout) > 0 {
+		fmt.Fprintf(&b, "; last stdout:\n%s", strings.Join(e.Stdout, "\n"))
+	}
+	if len(e.Stderr) > 0 {
+		fmt.Fprintf(&b, "\nlast stderr:\n%s", strings.Join(e.Stderr, "\n"))
+	}
+	if e.Log != "" {
+		fmt.Fprintf(&b, "\nfull stderr in %s", e.Log)
+	}
+	return b.String()
+}
+
+// Stop kills the node's whole process group, waits for its I/O to drain,
+// and takes it off the network. If the node had already exited on its own,
+// it returns a *CrashError with its last output lines.
+func (n *Node) Stop() error {
+	n.mu.Lock()
+	if n.stopping {
+		n.mu.Unlock()
+		return nil
+	}
+	n.stopping = true
+	n.mu.Unlock()
+
+	crashed := n.Exited()
+	pgid := n.cmd.Process.Pid
+	if !crashed && n.cfg.Grace > 0 {
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-n.exited:
+		case <-time.After(n.cfg.Grace):
+		}
+	}
+	// Always kill the group: the leader may be gone while children it
+	// spawned still hold our pipes.
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	<-n.exited
+	n.stdin.Close()
+	n.cancel()
+	n.cfg.Net.Leave(n.cfg.ID)
+	drained := make(chan struct{})
+	go func() { n.ioDone.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(2 * time.Second):
+		// Something outside the process group (a daemonised
+		// grandchild) still holds the pipes; stop reading them.
+		n.log.Warn("output pipes still open after kill; closing them")
+		n.outR.Close()
+		n.errR.Close()
+		<-drained
+	}
+	n.closeLog()
+
+	if !crashed {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	status := "exited"
+	if n.exitErr != nil {
+		status = n.exitErr.Error()
+	} else {
+		status = "exit status 0"
+	}
+	return &CrashError{
+		Node:   n.cfg.ID,
+		Status: status,
+		Stdout: n.stdoutBuf.lines(),
+		Stderr: n.stderrBuf.lines(),
+		Log:    n.cfg.LogFile,
+	}
+}
+
+func (n *Node) closeLog() {
+	if n.logF != nil {
+		n.logF.Close()
+	}
+}
+
+// readStdout validates each line and sends it. On the first bad line it
+// records the error and stops routing this node's output for the rest of
+// the run, as Maelstrom's reader does; it keeps draining the pipe so the
+// node does not block on a full pipe.
+func (n *Node) readStdout(r *os.File) {
+	defer n.ioDone.Done()
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 64<<10)
+	broken := false
+	for {
+		line, tooLong, err := readLine(br)
+		if len(line) > 0 || err == nil {
+			n.mu.Lock()
+			n.stdoutBuf.add(truncate(string(line), 1000))
+			n.mu.Unlock()
+			if !broken {
+				verr := n.route(line)
+				if tooLong {
+					verr = fmt.Errorf("line longer than %d bytes", maxLine)
+				}
+				if verr != nil {
+					broken = true
+					msg := fmt.Sprintf("node %s wrote an invalid line to stdout (%v): %s; ignoring the rest of its stdout", n.cfg.ID, verr, truncate(string(line), 200))
+					n.mu.Lock()
+					n.errs = append(n.errs, msg)
+					n.mu.Unlock()
+					n.log.Error("malformed message from node", "reason", verr.Error(), "line", truncate(string(line), 200))
+				}
+			}
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) {
+				n.log.Warn("stdout read failed", "err", err)
+			}
+			return
+		}
+	}
+}
+
+// readLine returns one line without its newline. A line longer than
+// maxLine is consumed whole but returned truncated, with tooLong set.
+func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) <= maxLine {
+			buf = append(buf, chunk...)
+		} else {
+			tooLong = true
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return buf, tooLong, err
+		}
+		return bytes.TrimSuffix(buf, []byte("\n")), tooLong, nil
+	}
+}
+
+// route validates one stdout line and sends it on the network. Send
+// failures (unknown src/dest, e.g. a reply to a client that has been
+// closed) drop the message with a warning; they do not break the node.
+func (n *Node) route(line []byte) error {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return errors.New("empty line")
+	}
+	src, dest, body, err := ParseEnvelope(line)
+	if err != nil {
+		return err
+	}
+	if _, err := n.cfg.Net.Send(src, dest, body); err != nil {
+		n.mu.Lock()
+		n.dropped++
+		d := n.dropped
+		n.mu.Unlock()
+		if d <= maxDropLogs {
+			n.log.Warn("dropped message", "err", err)
+			if d == maxDropLogs {
+				n.log.Warn("not logging further dropped messages from this node")
+			}
+		}
+	}
+	return nil
+}
+
+// maxDropLogs bounds the per-node log lines about dropped messages (a
+// node answering closed clients can produce thousands).
+const maxDropLogs = 10
+
+// Dropped is how many of the node's messages had an unknown src or dest.
+func (n *Node) Dropped() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.dropped
+}
+
+// ParseEnvelope validates a node's output line the way Maelstrom's closed
+// message schema does: a JSON object with string src, string dest, a body
+// (any JSON), optionally an integer id, and no other keys.
+func ParseEnvelope(line []byte) (src, dest string, body json.RawMessage, err error) {
+	var fields map[string]json.RawMessage
+	d := json.NewDecoder(bytes.NewReader(line))
+	if err := d.Decode(&fields); err != nil {
+		return "", "", nil, fmt.Errorf("not well-formed JSON: %w", err)
+	}
+	if d.More() {
+		return "", "", nil, errors.New("not well-formed JSON: trailing data after the object")
+	}
+	if fields == nil {
+		return "", "", nil, errors.New("not a JSON object")
+	}
+	for k, v := range fields {
+		switch k {
+		case "src":
+			if err := json.Unmarshal(v, &src); err != nil {
+				return "", "", nil, fmt.Errorf("src is not a string: %s", truncate(string(v), 60))
+			}
+		case "dest":
+			if err := json.Unmarshal(v, &dest); err != nil {
+				return "", "", nil, fmt.Errorf("dest is not a string: %s", truncate(string(v), 60))
+			}
+		case "body":
+			body = v
+		case "id":
+			if _, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64); err != nil {
+				return "", "", nil, fmt.Errorf("id is not an integer: %s", truncate(string(v), 60))
+			}
+		default:
+			return "", "", nil, fmt.Errorf("unexpected top-level key %q (allowed: src, dest, body, id)", k)
+		}
+	}
+	for _, k := range []string{"src", "dest", "body"} {
+		if _, ok := fields[k]; !ok {
+			return "", "", nil, fmt.Errorf("missing required key %q", k)
+		}
+	}
+	// A string "null" would unmarshal into "" silently; reject it.
+	if string(bytes.TrimSpace(fields["src"])) == "null" || string(bytes.TrimSpace(fields["dest"])) == "null" {
+		return "", "", nil, errors.New("src and dest must be strings, not null")
+	}
+	// Maelstrom turns the body's keys into keywords, which fails for
+	// anything but an object (or null).
+	switch b := bytes.TrimSpace(body); {
+	case len(b) > 0 && b[0] == '{', string(b) == "null":
+	default:
+		return "", "", nil, fmt.Errorf("body is not a JSON object: %s", truncate(string(b), 60))
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, body); err != nil {
+		return "", "", nil, fmt.Errorf("body: %w", err)
+	}
+	return src, dest, compact.Bytes(), nil
+}
+
+func (n *Node) readStderr(r *os.File) {
+	defer n.ioDone.Done()
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 64<<10)
+	var w *bufio.Writer
+	if n.logF != nil {
+		w = bufio.NewWriter(n.logF)
+		defer w.Flush()
+	}
+	for {
+		line, _, err := readLine(br)
+		if len(line) > 0 || err == nil {
+			s := string(line)
+			n.mu.Lock()
+			n.stderrBuf.add(truncate(s, 1000))
+			n.mu.Unlock()
+			if w != nil {
+				w.Write(line)
+				w.WriteByte('\n')
+				if br.Buffered() == 0 {
+					w.Flush()
+				}
+			}
+			if n.cfg.EchoStderr {
+				n.log.Info(s)
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// writeStdin delivers the node's inbox to its stdin, one line per message.
+func (n *Node) writeStdin(ctx context.Context) {
+	defer n.ioDone.Done()
+	w := bufio.NewWriterSize(n.stdin, 64<<10)
+	var line []byte
+	for {
+		msg, err := n.inbox.Recv(ctx)
+		if err != nil {
+			return
+		}
+		line = AppendDelivery(line[:0], msg)
+		if _, err := w.Write(line); err != nil {
+			n.drain(ctx)
+			return
+		}
+		if err := w.Flush(); err != nil {
+			// The node has exited or closed stdin; the crash (if any) is
+			// reported at teardown. Keep draining so deliveries are not
+			// left queued forever.
+			n.drain(ctx)
+			return
+		}
+	}
+}
+
+func (n *Node) drain(ctx context.Context) {
+	for {
+		if _, err := n.inbox.Recv(ctx); err != nil {
+			return
+		}
+	}
+}
+
+// AppendDelivery appends the stdin line for a delivered message:
+// {"id":…,"src":…,"dest":…,"body":…} and a newline.
+func AppendDelivery(b []byte, m network.Message) []byte {
+	b = append(b, `{"id":`...)
+	b = strconv.AppendInt(b, m.ID, 10)
+	b = append(b, `,"src":`...)
+	b = appendJSONString(b, m.Src)
+	b = append(b, `,"dest":`...)
+	b = appendJSONString(b, m.Dest)
+	b = append(b, `,"body":`...)
+	if len(m.Body) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, m.Body...)
+	}
+	return append(b, "}\n"...)
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// ring keeps the last size lines.
+type ring struct {
+	size int
+	buf  []string
+	next int
+	full bool
+}
+
+func (r *ring) add(s string) {
+	if len(r.buf) < r.size {
+		r.buf = append(r.buf, s)
+		return
+	}
+	r.buf[r.next] = s
+	r.next = (r.next + 1) % r.size
+	r.full = true
+}
+
+func (r *ring) lines() []string {
+	if !r.full {
+		return append([]string(nil), r.buf...)
+	}
+	return append(append([]string(nil), r.buf[r.next:]...), r.buf[:r.next]...)
+}

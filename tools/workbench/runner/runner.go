@@ -1,0 +1,648 @@
+// Package runner orchestrates one workbench run the way Maelstrom's test
+// does: start the network and services, spawn and init every node, run the
+// workload's client setup, drive the main phase (worker threads under one
+// shared rate schedule, with the nemesis alongside) for the time limit,
+// then — for workloads with a final phase — heal, wait for recovery and run
+// the final operations, tear everything down and check the history.
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/glomers/glomers/tools/workbench/checker"
+	"github.com/glomers/glomers/tools/workbench/client"
+	"github.com/glomers/glomers/tools/workbench/history"
+	"github.com/glomers/glomers/tools/workbench/nemesis"
+	"github.com/glomers/glomers/tools/workbench/network"
+	"github.com/glomers/glomers/tools/workbench/process"
+	"github.com/glomers/glomers/tools/workbench/workload"
+)
+
+// Config is everything one run needs.
+type Config struct {
+	Workload *workload.Workload
+	Opts     workload.Options
+	Bin      string   // node binary
+	Args     []string // appended to the node's command line
+	// Seed derives every random source of the run (generator, rate
+	// schedule, nemesis, latency, services), so one seed reproduces the
+	// op values, gaps and partition schedule.
+	Seed            uint64
+	LatencyDist     string        // constant, uniform, exponential
+	NemesisInterval time.Duration // mean gap between nemesis ops (default 10 s)
+	// NodeLog returns the stderr log path of a node ("" discards).
+	NodeLog    func(node string) string
+	LogStderr  bool
+	LogNetSend bool
+	LogNetRecv bool
+	Logger     *slog.Logger
+	// Services starts Maelstrom's services (lin-kv, seq-kv, lww-kv,
+	// lin-tso) on the network and returns their stop function. The cli
+	// sets it to registry.Services; nil starts none.
+	Services func(ctx context.Context, net *network.Network, rng *rand.Rand, log *slog.Logger) (stop func())
+	// Progress, if set, receives a one-line live status every 250 ms
+	// (carriage-return updated).
+	Progress io.Writer
+
+	InitTimeout  time.Duration // per node init (default 10 s)
+	RecoveryWait time.Duration // quiet period before the final phase (default 10 s)
+	FinalTimeout time.Duration // bound on the final phase (default 60 s)
+	KillGrace    time.Duration // SIGTERM→SIGKILL grace at teardown (default 0)
+}
+
+// Outcome is what a run produced.
+type Outcome struct {
+	Start      time.Time
+	Seed       uint64
+	History    history.History
+	Journal    []network.Event
+	Results    checker.Result
+	Valid      checker.Validity
+	NodeErrors []string // stdout protocol violations, per node
+	// Crashes lists nodes that exited before teardown. Maelstrom fails
+	// the whole test in that case (exit 255).
+	Crashes     []error
+	Interrupted bool // ctx was cancelled (Ctrl-C) before the run finished
+}
+
+// SetupError is a failure before the main phase (a node would not start or
+// init). Maelstrom aborts the test (exit 255).
+type SetupError struct{ Err error }
+
+func (e *SetupError) Error() string { return e.Err.Error() }
+func (e *SetupError) Unwrap() error { return e.Err }
+
+// Purposes of the derived random sources.
+const (
+	randGenerator = iota + 1
+	randSchedule
+	randNemesis
+	randLatency
+	randServices
+)
+
+// Rand derives the run's random source for one purpose from its seed.
+func Rand(seed uint64, purpose uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15*purpose))
+}
+
+type run struct {
+	cfg   Config
+	log   *slog.Logger
+	start time.Time
+	net   *network.Network
+	pool  *client.Pool
+	rec   recorder
+	part  *nemesis.Partitioner
+
+	rpcTimeout time.Duration
+	genRand    *rand.Rand
+	workers    []*worker
+}
+
+// Run performs one run. It returns a *SetupError when the run could not
+// start (nothing to check); otherwise an Outcome with the checked results,
+// even when interrupted.
+func Run(ctx context.Context, cfg Config) (*Outcome, error) {
+	if cfg.Workload == nil {
+		return nil, &SetupError{errors.New("no workload")}
+	}
+	if len(cfg.Opts.Nodes) == 0 {
+		return nil, &SetupError{errors.New("no nodes")}
+	}
+	if cfg.Opts.Concurrency <= 0 {
+		cfg.Opts.Concurrency = len(cfg.Opts.Nodes)
+	}
+	setDefault(&cfg.InitTimeout, 10*time.Second)
+	setDefault(&cfg.RecoveryWait, 10*time.Second)
+	setDefault(&cfg.FinalTimeout, 60*time.Second)
+	setDefault(&cfg.NemesisInterval, 10*time.Second)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &run{cfg: cfg, log: log, start: time.Now(), genRand: Rand(cfg.Seed, randGenerator)}
+	r.rec.start = r.start
+	r.rpcTimeout = client.DefaultTimeout
+	if cfg.Workload.RPCTimeout != nil {
+		if t := cfg.Workload.RPCTimeout(cfg.Opts); t > 0 {
+			r.rpcTimeout = t
+		}
+	}
+
+	netCfg := network.Config{
+		Latency: cfg.Opts.Latency, Dist: cfg.LatencyDist, Rand: Rand(cfg.Seed, randLatency),
+		Start: r.start, Logger: log, LogSend: cfg.LogNetSend, LogRecv: cfg.LogNetRecv,
+	}
+	if err := netCfg.Validate(); err != nil {
+		return nil, &SetupError{err}
+	}
+	r.net = network.New(netCfg)
+	r.pool = client.NewPool(r.net, r.rpcTimeout)
+
+	stopServices := func() {}
+	if cfg.Services != nil {
+		if stop := cfg.Services(ctx, r.net, Rand(cfg.Seed, randServices), log); stop != nil {
+			stopServices = stop
+		}
+	}
+
+	nodes, err := r.spawn()
+	if err != nil {
+		stopServices()
+		return nil, &SetupError{err}
+	}
+	out := &Outcome{Start: r.start, Seed: cfg.Seed}
+	teardown := func() {
+		out.Crashes = r.stopNodes(nodes)
+		stopServices()
+		for _, n := range nodes {
+			out.NodeErrors = append(out.NodeErrors, n.Errors()...)
+		}
+	}
+	if err := r.initNodes(ctx); err != nil {
+		teardown()
+		for _, c := range out.Crashes {
+			err = fmt.Errorf("%w\n%v", err, c)
+		}
+		return nil, &SetupError{err}
+	}
+	if err := r.setupClients(ctx); err != nil {
+		teardown()
+		return nil, &SetupError{err}
+	}
+
+	r.mainPhase(ctx)
+	if cfg.Workload.NewFinalGenerator != nil && ctx.Err() == nil {
+		r.finalPhase(ctx)
+	}
+	r.log.Info("run complete, tearing down", "ops", r.rec.invokes.Load())
+	teardown()
+	out.Interrupted = ctx.Err() != nil
+	r.log.Info("analyzing")
+
+	out.History = r.rec.history()
+	out.Journal = r.net.Journal()
+	out.Results = Analyze(cfg.Workload, cfg.Opts, out.History, nil, out.Journal)
+	if len(out.NodeErrors) > 0 {
+		out.Results["node-errors"] = out.NodeErrors
+	}
+	if len(out.Crashes) > 0 {
+		var msgs []string
+		for _, c := range out.Crashes {
+			msgs = append(msgs, c.Error())
+		}
+		out.Results["crashed"] = msgs
+	}
+	out.Valid = out.Results.Valid()
+	r.log.Info("analysis complete", "valid", out.Valid.String())
+	return out, nil
+}
+
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d <= 0 {
+		*d = v
+	}
+}
+
+func (r *run) spawn() ([]*process.Node, error) {
+	var nodes []*process.Node
+	for _, id := range r.cfg.Opts.Nodes {
+		logFile := ""
+		if r.cfg.NodeLog != nil {
+			logFile = r.cfg.NodeLog(id)
+		}
+		n, err := process.Start(process.Config{
+			ID: id, Bin: r.cfg.Bin, Args: r.cfg.Args, Net: r.net,
+			LogFile: logFile, EchoStderr: r.cfg.LogStderr, Logger: r.log,
+			Grace: r.cfg.KillGrace,
+		})
+		if err != nil {
+			r.stopNodes(nodes)
+			return nil, err
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+// stopNodes kills every node in parallel and returns the crash reports of
+// nodes that had exited on their own.
+func (r *run) stopNodes(nodes []*process.Node) []error {
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = n.Stop()
+		}()
+	}
+	wg.Wait()
+	var crashes []error
+	for _, err := range errs {
+		if err != nil {
+			r.log.Error("node crashed", "err", err)
+			crashes = append(crashes, err)
+		}
+	}
+	return crashes
+}
+
+// initNodes sends init to every node in parallel, each from a temporary
+// client, and requires init_ok within InitTimeout.
+func (r *run) initNodes(ctx context.Context) error {
+	nodes := r.cfg.Opts.Nodes
+	errs := make([]error, len(nodes))
+	var wg sync.WaitGroup
+	for i, id := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn := r.pool.Open()
+			defer conn.Close()
+			ids := make([]any, len(nodes))
+			for j, n := range nodes {
+				ids[j] = n
+			}
+			reply, err := conn.Call(ctx, id, map[string]any{"type": "init", "node_id": id, "node_ids": ids}, r.cfg.InitTimeout)
+			switch {
+			case errors.Is(err, workload.ErrTimeout):
+				errs[i] = fmt.Errorf("node %s did not reply to init within %v", id, r.cfg.InitTimeout)
+			case err != nil && reply == nil:
+				errs[i] = fmt.Errorf("init %s: %w", id, err)
+			case err != nil:
+				errs[i] = fmt.Errorf("node %s answered init with an error: %v (reply %s)", id, err, compactJSON(reply))
+			case reply["type"] != "init_ok":
+				errs[i] = fmt.Errorf("node %s answered init with %v, want init_ok (reply %s)", id, reply["type"], compactJSON(reply))
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("init failed: %w", err)
+	}
+	r.log.Info("all nodes initialised", "nodes", len(nodes))
+	return nil
+}
+
+// setupClients opens one client per node, as Jepsen does before the
+// workload starts, and runs the workload's Setup on the first.
+func (r *run) setupClients(ctx context.Context) error {
+	conns := make([]*client.Conn, len(r.cfg.Opts.Nodes))
+	for i := range conns {
+		conns[i] = r.pool.Open()
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	if r.cfg.Workload.Setup == nil {
+		return nil
+	}
+	if err := r.cfg.Workload.Setup(ctx, r.cfg.Opts, conns[0]); err != nil {
+		return fmt.Errorf("workload setup: %w", err)
+	}
+	return nil
+}
+
+// phase is one generator driven by all worker threads.
+type phase struct {
+	mu       sync.Mutex // guards gen, the generator rand and sched
+	gen      workload.Generator
+	sched    *schedule // nil: not rate limited
+	deadline time.Time
+	final    bool
+}
+
+// schedule is Jepsen's stagger shared by all threads: each op's earliest
+// time is the previous op's time plus a gap uniform in [0, 2/rate).
+type schedule struct {
+	rng     *rand.Rand
+	maxGap  float64 // seconds
+	next    time.Time
+	started bool
+}
+
+func (s *schedule) slot(now time.Time) time.Time {
+	if !s.started {
+		s.next, s.started = now, true
+	}
+	t := s.next
+	if now.After(t) {
+		t = now
+	}
+	s.next = t.Add(time.Duration(s.rng.Float64() * s.maxGap * float64(time.Second)))
+	return t
+}
+
+// worker is one client thread.
+type worker struct {
+	thread  int
+	process int
+	node    string
+	conn    *client.Conn
+	client  workload.Client
+}
+
+func (r *run) newWorkers() []*worker {
+	ws := make([]*worker, r.cfg.Opts.Concurrency)
+	for i := range ws {
+		node := r.cfg.Opts.Nodes[i%len(r.cfg.Opts.Nodes)]
+		conn := r.pool.Open()
+		ws[i] = &worker{thread: i, process: i, node: node, conn: conn,
+			client: r.cfg.Workload.NewClient(conn, node, r.cfg.Opts)}
+	}
+	return ws
+}
+
+func (r *run) mainPhase(ctx context.Context) {
+	deadline := time.Now().Add(r.cfg.Opts.TimeLimit)
+	phaseCtx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+
+	var nemesisDone sync.WaitGroup
+	if slices.Contains(r.cfg.Opts.Nemesis, "partition") {
+		r.part = nemesis.New(nemesis.Config{
+			Nodes: r.cfg.Opts.Nodes, Interval: r.cfg.NemesisInterval, Rand: Rand(r.cfg.Seed, randNemesis),
+			Apply:  func(g nemesis.Grudge) { r.net.SetGrudge(g) },
+			Record: r.recordNemesis,
+		})
+		nemesisDone.Add(1)
+		go func() {
+			defer nemesisDone.Done()
+			r.part.Run(phaseCtx)
+		}()
+	}
+	stopProgress := r.progress(deadline)
+	defer stopProgress()
+
+	r.workers = r.newWorkers()
+	if r.cfg.Opts.Rate <= 0 {
+		// Maelstrom issues no client ops at rate 0; the phase just waits.
+		<-phaseCtx.Done()
+	} else {
+		p := &phase{
+			gen:      r.cfg.Workload.NewGenerator(r.cfg.Opts, r.genRand),
+			sched:    &schedule{rng: Rand(r.cfg.Seed, randSchedule), maxGap: 2 / r.cfg.Opts.Rate},
+			deadline: deadline,
+		}
+		r.runPhase(ctx, p)
+	}
+	nemesisDone.Wait()
+}
+
+func (r *run) finalPhase(ctx context.Context) {
+	if r.part != nil {
+		r.part.Heal()
+	}
+	r.log.Info("Waiting for recovery...")
+	t := time.NewTimer(r.cfg.RecoveryWait)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return
+	case <-t.C:
+	}
+	deadline := time.Now().Add(r.cfg.FinalTimeout)
+	stopProgress := r.progress(deadline)
+	defer stopProgress()
+	r.runPhase(ctx, &phase{
+		gen:      r.cfg.Workload.NewFinalGenerator(r.cfg.Opts, r.genRand),
+		deadline: deadline,
+		final:    true,
+	})
+}
+
+// runPhase runs every worker thread on p until the generator is exhausted
+// for all of them or the deadline passes.
+func (r *run) runPhase(ctx context.Context, p *phase) {
+	var wg sync.WaitGroup
+	for _, w := range r.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(ctx, p, w)
+		}()
+	}
+	wg.Wait()
+}
+
+func (r *run) work(ctx context.Context, p *phase, w *worker) {
+	for ctx.Err() == nil {
+		now := time.Now()
+		if !now.Before(p.deadline) {
+			return
+		}
+		p.mu.Lock()
+		gctx := workload.GenContext{Thread: w.thread, Process: w.process, Time: now.Sub(r.start), Rand: r.genRand}
+		op, st := p.gen.Next(gctx)
+		var at time.Time
+		if st == workload.Ready && p.sched != nil {
+			at = p.sched.slot(now)
+		}
+		p.mu.Unlock()
+
+		switch st {
+		case workload.Exhausted:
+			return
+		case workload.Pending:
+			if !sleepUntil(ctx, minTime(time.Now().Add(10*time.Millisecond), p.deadline)) {
+				return
+			}
+			continue
+		}
+		if !at.IsZero() {
+			if !at.Before(p.deadline) {
+				return // Jepsen's time limit: ops scheduled past it are not issued
+			}
+			if !sleepUntil(ctx, at) {
+				return
+			}
+		}
+		r.invoke(ctx, p, w, op, gctx)
+	}
+}
+
+func (r *run) invoke(ctx context.Context, p *phase, w *worker, op history.Op, gctx workload.GenContext) {
+	op.Type = history.Invoke
+	op.Process = w.process
+	op.Node = w.node
+	op.Final = op.Final || p.final
+	op.Error = nil
+	inv := r.rec.add(op)
+
+	// The client's own RPC timeout bounds the call; this deadline only
+	// guards against a client that forgets to.
+	ictx, cancel := context.WithTimeout(ctx, r.rpcTimeout+5*time.Second)
+	comp := r.safeInvoke(ictx, w, inv)
+	cancel()
+	switch comp.Type {
+	case history.OK, history.Fail, history.Info:
+	default:
+		comp.Error = fmt.Sprintf("client returned completion type %q", comp.Type)
+		comp.Type = history.Info
+	}
+	if comp.F == "" {
+		comp.F = inv.F
+	}
+	comp.Process, comp.Node, comp.Final = inv.Process, inv.Node, inv.Final
+	comp = r.rec.add(comp)
+
+	p.mu.Lock()
+	p.gen.Update(gctx, inv, comp)
+	p.mu.Unlock()
+
+	if comp.Type == history.Info {
+		// Jepsen retires the process after an indeterminate op; a
+		// non-reusable client goes with it.
+		w.process += r.cfg.Opts.Concurrency
+		if !r.cfg.Workload.Reusable {
+			w.conn.Close()
+			w.conn = r.pool.Open()
+			w.client = r.cfg.Workload.NewClient(w.conn, w.node, r.cfg.Opts)
+		}
+	}
+}
+
+// safeInvoke turns a panicking workload client into an info completion,
+// as Jepsen records an op whose client threw.
+func (r *run) safeInvoke(ctx context.Context, w *worker, inv history.Op) (comp history.Op) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("workload client panicked", "f", inv.F, "panic", fmt.Sprint(p))
+			comp = inv
+			comp.Type = history.Info
+			comp.Error = fmt.Sprintf("client panicked: %v", p)
+		}
+	}()
+	return w.client.Invoke(ctx, inv)
+}
+
+func (r *run) recordNemesis(e nemesis.Event) {
+	r.rec.add(history.Op{Type: history.Info, Process: history.NemesisProcess, F: e.F, Value: e.Value})
+	if e.Done {
+		r.log.Info("nemesis", "f", e.F, "value", e.Value)
+	}
+}
+
+// progress prints a live status line until the returned func is called.
+func (r *run) progress(deadline time.Time) (stop func()) {
+	if r.cfg.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		limit := deadline.Sub(r.start).Round(time.Second)
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(r.cfg.Progress, "\r\033[K")
+				return
+			case <-t.C:
+			}
+			part := ""
+			if r.part != nil {
+				part = "  partition: healed"
+				if r.part.Active() {
+					part = "  partition: ACTIVE"
+				}
+			}
+			ok, fail, info, inv := r.rec.counts()
+			fmt.Fprintf(r.cfg.Progress, "\r\033[K%5.1fs/%v  ops %d  ok %d  fail %d  info %d%s",
+				time.Since(r.start).Seconds(), limit, inv, ok, fail, info, part)
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// recorder is the run's history, appended to by workers and the nemesis.
+type recorder struct {
+	start time.Time
+	mu    sync.Mutex
+	h     history.History
+
+	invokes, oks, fails, infos atomic.Int64
+}
+
+// add stamps op with its index and time (now) and appends it.
+func (rc *recorder) add(op history.Op) history.Op {
+	rc.mu.Lock()
+	op.Time = time.Since(rc.start).Nanoseconds()
+	op.Index = len(rc.h)
+	rc.h = append(rc.h, op)
+	rc.mu.Unlock()
+	if op.IsClient() {
+		switch op.Type {
+		case history.Invoke:
+			rc.invokes.Add(1)
+		case history.OK:
+			rc.oks.Add(1)
+		case history.Fail:
+			rc.fails.Add(1)
+		case history.Info:
+			rc.infos.Add(1)
+		}
+	}
+	return op
+}
+
+func (rc *recorder) counts() (ok, fail, info, invokes int64) {
+	return rc.oks.Load(), rc.fails.Load(), rc.infos.Load(), rc.invokes.Load()
+}
+
+func (rc *recorder) history() history.History {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.h)
+}
+
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func compactJSON(m map[string]any) string {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Sprint(m)
+	}
+	s := string(b)
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}

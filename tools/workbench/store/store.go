@@ -1,0 +1,300 @@
+// Package store lays out a run's outputs on disk the way Jepsen does:
+// store/<workload>/<start time>/ with results.edn, results.json,
+// history.txt, history.json, node-logs/, jepsen.log and test.json, plus the
+// symlinks store/latest, store/current and store/<workload>/latest. A
+// stored run can be loaded again to be re-checked.
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/glomers/glomers/tools/workbench/checker"
+	"github.com/glomers/glomers/tools/workbench/edn"
+	"github.com/glomers/glomers/tools/workbench/history"
+)
+
+// TimeFormat is the run directory's name: ISO basic time with millis, UTC.
+const TimeFormat = "20060102T150405.000Z0700"
+
+// Run is one run's directory.
+type Run struct {
+	Dir string
+}
+
+// Create makes root/<workload>/<start>/ and points the latest/current
+// symlinks at it.
+func Create(root, workload string, start time.Time) (*Run, error) {
+	name := start.UTC().Format(TimeFormat)
+	if err := os.MkdirAll(filepath.Join(root, workload), 0o755); err != nil {
+		return nil, fmt.Errorf("create store dir: %w", err)
+	}
+	// Two runs in the same millisecond (e.g. --test-count) get distinct
+	// directories; Mkdir (not MkdirAll) makes the claim atomic.
+	dir := filepath.Join(root, workload, name)
+	for i := 1; ; i++ {
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("create store dir: %w", err)
+		}
+		name = fmt.Sprintf("%s-%d", start.UTC().Format(TimeFormat), i)
+		dir = filepath.Join(root, workload, name)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "node-logs"), 0o755); err != nil {
+		return nil, fmt.Errorf("create store dir: %w", err)
+	}
+	rel := filepath.Join(workload, name)
+	for link, target := range map[string]string{
+		filepath.Join(root, "latest"):           rel,
+		filepath.Join(root, "current"):          rel,
+		filepath.Join(root, workload, "latest"): name,
+	} {
+		if err := symlink(target, link); err != nil {
+			return nil, err
+		}
+	}
+	return &Run{Dir: dir}, nil
+}
+
+// symlink atomically points link at target.
+func symlink(target, link string) error {
+	tmp := fmt.Sprintf("%s.tmp%d-%d", link, os.Getpid(), rand.Int64())
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("symlink %s: %w", link, err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("symlink %s: %w", link, err)
+	}
+	return nil
+}
+
+// Path is a file inside the run directory.
+func (r *Run) Path(name string) string { return filepath.Join(r.Dir, name) }
+
+// NodeLog is the stderr log file of a node.
+func (r *Run) NodeLog(node string) string {
+	return filepath.Join(r.Dir, "node-logs", node+".log")
+}
+
+// WriteResults writes results.edn and results.json.
+func (r *Run) WriteResults(res checker.Result) error {
+	e, err := edn.Marshal(map[string]any(res))
+	if err != nil {
+		return fmt.Errorf("results.edn: %w", err)
+	}
+	if err := os.WriteFile(r.Path("results.edn"), e, 0o644); err != nil {
+		return fmt.Errorf("results.edn: %w", err)
+	}
+	j, err := json.MarshalIndent(jsonSafe(res), "", "  ")
+	if err != nil {
+		return fmt.Errorf("results.json: %w", err)
+	}
+	return os.WriteFile(r.Path("results.json"), append(j, '\n'), 0o644)
+}
+
+// jsonSafe converts maps with non-string keys (quantile maps) into maps
+// with string keys so encoding/json accepts them; edn.Keyword stays a
+// string.
+func jsonSafe(v any) any {
+	switch x := v.(type) {
+	case checker.Result:
+		return jsonSafe(map[string]any(x))
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[k] = jsonSafe(val)
+		}
+		return out
+	case map[float64]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[fmt.Sprint(k)] = jsonSafe(val)
+		}
+		return out
+	case map[any]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[fmt.Sprint(k)] = jsonSafe(val)
+		}
+		return out
+	case map[int]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[fmt.Sprint(k)] = jsonSafe(val)
+		}
+		return out
+	case map[int64]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[fmt.Sprint(k)] = jsonSafe(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = jsonSafe(val)
+		}
+		return out
+	}
+	return v
+}
+
+// WriteHistory writes history.txt (Jepsen's tab-separated lines) and
+// history.json (one history.Op per line, for re-checking).
+func (r *Run) WriteHistory(h history.History) error {
+	var txt, js bytes.Buffer
+	for _, op := range h {
+		txt.WriteString(HistoryLine(op))
+		txt.WriteByte('\n')
+		b, err := json.Marshal(op)
+		if err != nil {
+			return fmt.Errorf("history.json: op %d: %w", op.Index, err)
+		}
+		js.Write(b)
+		js.WriteByte('\n')
+	}
+	if err := os.WriteFile(r.Path("history.txt"), txt.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("history.txt: %w", err)
+	}
+	if err := os.WriteFile(r.Path("history.json"), js.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("history.json: %w", err)
+	}
+	return nil
+}
+
+var ednNewlines = regexp.MustCompile(`\n *`)
+
+// ednLine writes v as single-line EDN.
+func ednLine(v any) string {
+	b, err := edn.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%q", fmt.Sprint(v))
+	}
+	// Strings are escaped, so raw newlines only separate map entries.
+	return ednNewlines.ReplaceAllString(strings.TrimSuffix(string(b), "\n"), " ")
+}
+
+// HistoryLine is one history.txt line, e.g.
+// "0\t:invoke\t:echo\t\"Please echo 35\"" (nemesis ops use :nemesis).
+func HistoryLine(op history.Op) string {
+	proc := fmt.Sprint(op.Process)
+	if !op.IsClient() {
+		proc = ":nemesis"
+	}
+	s := proc + "\t:" + string(op.Type) + "\t:" + op.F + "\t" + ednLine(op.Value)
+	if op.Error != nil {
+		s += "\t" + ednLine(op.Error)
+	}
+	return s
+}
+
+// WriteJSON writes any value as an indented JSON file in the run dir.
+func (r *Run) WriteJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return os.WriteFile(r.Path(name), append(b, '\n'), 0o644)
+}
+
+// Loaded is a stored run read back.
+type Loaded struct {
+	Dir     string
+	History history.History
+	// Test is test.json as raw JSON; the cli decodes it into its options.
+	Test json.RawMessage
+	// Results is results.json decoded (nil if the run has none).
+	Results map[string]any
+}
+
+// Resolve finds a run directory: a path to one, or an index among all runs
+// under root sorted by time (-1 is the latest, 0 the oldest).
+func Resolve(root, ref string) (string, error) {
+	if st, err := os.Stat(ref); err == nil && st.IsDir() {
+		return ref, nil
+	}
+	var idx int
+	if _, err := fmt.Sscanf(ref, "%d", &idx); err != nil {
+		return "", fmt.Errorf("no stored run %q (give a run directory or an index like -1)", ref)
+	}
+	runs, err := filepath.Glob(filepath.Join(root, "*", "2*"))
+	if err != nil {
+		return "", err
+	}
+	var dirs []string
+	for _, d := range runs {
+		if st, err := os.Lstat(d); err == nil && st.IsDir() {
+			dirs = append(dirs, d)
+		}
+	}
+	// Names are times, so sorting by base name sorts by start time.
+	sortByBase(dirs)
+	if idx < 0 {
+		idx += len(dirs)
+	}
+	if idx < 0 || idx >= len(dirs) {
+		return "", fmt.Errorf("no stored run at index %s (%d runs in %s)", ref, len(dirs), root)
+	}
+	return dirs[idx], nil
+}
+
+func sortByBase(dirs []string) {
+	for i := 1; i < len(dirs); i++ {
+		for j := i; j > 0 && filepath.Base(dirs[j]) < filepath.Base(dirs[j-1]); j-- {
+			dirs[j], dirs[j-1] = dirs[j-1], dirs[j]
+		}
+	}
+}
+
+// Load reads a run's history.json, test.json and results.json.
+func Load(dir string) (*Loaded, error) {
+	l := &Loaded{Dir: dir}
+	f, err := os.Open(filepath.Join(dir, "history.json"))
+	if err != nil {
+		return nil, fmt.Errorf("load run: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		d := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		d.UseNumber()
+		var op history.Op
+		if err := d.Decode(&op); err != nil {
+			return nil, fmt.Errorf("load run: history.json line %d: %w", line, err)
+		}
+		l.History = append(l.History, op)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("load run: history.json: %w", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "test.json")); err == nil {
+		l.Test = b
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("load run: %w", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "results.json")); err == nil {
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		if err := d.Decode(&l.Results); err != nil {
+			return nil, fmt.Errorf("load run: results.json: %w", err)
+		}
+	}
+	return l, nil
+}
