@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
+
+	"github.com/glomers/glomers/lib/gossip"
+	"github.com/glomers/glomers/lib/node/nodetest"
+)
+
+// keys returns the body's keys, to hold replies to Maelstrom's closed
+// schemas.
+func keys(t *testing.T, raw json.RawMessage) map[string]json.RawMessage {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("body %s: %v", raw, err)
+	}
+	return m
+}
+
+func TestTranscriptLeaf(t *testing.T) {
+	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr.Init("n1", "n0", "n1", "n2")
+
+	tr.SendMsg("c1", "n1", map[string]any{"type": "topology", "msg_id": 1,
+		"topology": map[string]any{"n0": []string{"n1"}, "n1": []string{"n0", "n2"}, "n2": []string{"n1"}}})
+	if out := tr.Next(); out.Type() != "topology_ok" || len(keys(t, out.RawBody)) != 2 {
+		t.Fatalf("topology: %s", out.Line)
+	}
+
+	// A leaf with the latency preset hands a client's value to the hub at
+	// once, then answers the client with exactly type and in_reply_to.
+	tr.SendMsg("c2", "n1", map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
+	out := tr.Next()
+	if out.Dest != "n0" || out.Type() != "gossip" || string(keys(t, out.RawBody)["values"]) != "[7]" {
+		t.Fatalf("want gossip [7] to the hub n0, got %s", out.Line)
+	}
+	if _, hasID := out.Body["msg_id"]; hasID {
+		t.Errorf("gossip carries a msg_id, so a peer would answer it: %s", out.Line)
+	}
+	out = tr.Next()
+	if out.Dest != "c2" || out.Type() != "broadcast_ok" || out.Int("in_reply_to") != 2 || len(keys(t, out.RawBody)) != 2 {
+		t.Fatalf("broadcast reply: %s", out.Line)
+	}
+
+	// Gossip from the hub is absorbed silently.
+	tr.SendMsg("n0", "n1", map[string]any{"type": "gossip", "seq": 0, "values": []any{8, 9}, "ack": 1})
+	tr.Quiet(20 * time.Millisecond)
+
+	tr.SendMsg("c2", "n1", map[string]any{"type": "read", "msg_id": 3})
+	out = tr.Next()
+	body := keys(t, out.RawBody)
+	if out.Type() != "read_ok" || len(body) != 3 || string(body["messages"]) != "[7,8,9]" {
+		t.Fatalf("read: %s", out.Line)
+	}
+
+	// Junk never stops the node, and peers never get error replies.
+	tr.SendMsg("n2", "n1", map[string]any{"type": "gossip", "seq": "x"})
+	tr.SendMsg("c2", "n1", map[string]any{"type": "broadcast", "msg_id": 4})
+	if out := tr.Next(); out.Type() != "error" || out.Int("code") != maelstrom.MalformedRequest {
+		t.Fatalf("broadcast without message: %s", out.Line)
+	}
+	tr.SendMsg("c2", "n1", map[string]any{"type": "cas", "msg_id": 5})
+	if out := tr.Next(); out.Type() != "error" || out.Int("code") != maelstrom.NotSupported {
+		t.Fatalf("unknown type: %s", out.Line)
+	}
+	tr.SendMsg("c2", "n1", map[string]any{"type": "read", "msg_id": 6})
+	if out := tr.Next(); out.Type() != "read_ok" {
+		t.Fatalf("node stopped answering: %s", out.Line)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+func TestTranscriptSingleNodeReadIsEmptyList(t *testing.T) {
+	tr := nodetest.Start(t, newNode(gossip.Messages))
+	tr.Init("n0", "n0")
+	tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": 1})
+	if out := tr.Next(); string(keys(t, out.RawBody)["messages"]) != "[]" {
+		t.Fatalf("read on an empty node: %s", out.Line)
+	}
+	tr.SendMsg("c1", "n0", map[string]any{"type": "broadcast", "msg_id": 2, "message": 3})
+	tr.Next()
+	tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": 3})
+	if out := tr.Next(); string(keys(t, out.RawBody)["messages"]) != "[3]" {
+		t.Fatalf("read: %s", out.Line)
+	}
+	tr.Quiet(50 * time.Millisecond) // a single node never gossips
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPresetFromEnv(t *testing.T) {
+	t.Setenv("GOSSIP_PRESET", "")
+	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Latency {
+		t.Errorf("default: %+v, %v", cfg, err)
+	}
+	t.Setenv("GOSSIP_PRESET", "messages")
+	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages {
+		t.Errorf("messages: %+v, %v", cfg, err)
+	}
+	t.Setenv("GOSSIP_PRESET", "fast")
+	if _, err := presetFromEnv(); err == nil {
+		t.Error("unknown preset accepted")
+	}
+}

@@ -1,0 +1,127 @@
+// Package broadcast is Maelstrom's broadcast workload (Gossip Glomers
+// challenge 3). Before the test every node is told the whole topology map;
+// then clients send {"type":"broadcast","message":v} with v = 0, 1, 2, …
+// and {"type":"read"} about half and half, and after the nemesis heals and
+// the network has been quiet, every thread does one final read. The
+// checker is Jepsen's set-full: every acknowledged value must eventually
+// show up in every read, and the time it takes is the stable latency.
+package broadcast
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/glomers/glomers/tools/workbench/checker"
+	"github.com/glomers/glomers/tools/workbench/history"
+	"github.com/glomers/glomers/tools/workbench/workload"
+)
+
+// Workload is the broadcast workload. Reads are idempotent (a timed-out
+// read definitely changed nothing); clients are not reusable.
+var Workload = &workload.Workload{
+	Name:       "broadcast",
+	Idempotent: map[string]bool{"read": true},
+	Setup:      setup,
+	NewGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator {
+		return &generator{}
+	},
+	NewFinalGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator {
+		return &finalGenerator{done: map[int]bool{}}
+	},
+	NewClient: func(conn workload.Conn, node string, _ workload.Options) workload.Client {
+		return &client{conn: conn, node: node}
+	},
+	Check: func(h history.History, _ workload.Options) checker.Result { return Check(h) },
+}
+
+// setup tells every node the whole topology map, as each of Maelstrom's
+// per-node setup clients does, and insists on topology_ok.
+func setup(ctx context.Context, opts workload.Options, conn workload.Conn) error {
+	topo, err := Topology(opts.Topology, opts.Nodes)
+	if err != nil {
+		return err
+	}
+	wire := make(map[string]any, len(topo))
+	for node, nbs := range topo {
+		wire[node] = nbs
+	}
+	for _, node := range opts.Nodes {
+		reply, err := conn.Call(ctx, node, map[string]any{"type": "topology", "topology": wire}, 0)
+		if err == nil {
+			err = workload.CheckReply(reply, "topology_ok")
+		}
+		if err != nil {
+			return fmt.Errorf("topology to %s: %w", node, err)
+		}
+	}
+	return nil
+}
+
+// generator mixes broadcasts of 0, 1, 2, … (in order across all threads)
+// with reads, choosing uniformly on every op like Jepsen's gen/mix.
+type generator struct{ next int64 }
+
+func (g *generator) Next(ctx workload.GenContext) (history.Op, workload.Status) {
+	if ctx.Rand.IntN(2) == 0 {
+		v := g.next
+		g.next++
+		return history.Op{F: "broadcast", Value: v}, workload.Ready
+	}
+	return history.Op{F: "read"}, workload.Ready
+}
+
+func (g *generator) Update(workload.GenContext, history.Op, history.Op) {}
+
+// finalGenerator gives every thread exactly one read marked final.
+type finalGenerator struct{ done map[int]bool }
+
+func (g *finalGenerator) Next(ctx workload.GenContext) (history.Op, workload.Status) {
+	if g.done[ctx.Thread] {
+		return history.Op{}, workload.Exhausted
+	}
+	g.done[ctx.Thread] = true
+	return history.Op{F: "read", Final: true}, workload.Ready
+}
+
+func (g *finalGenerator) Update(workload.GenContext, history.Op, history.Op) {}
+
+type client struct {
+	conn workload.Conn
+	node string
+}
+
+// Invoke performs a broadcast (ok value: the value sent) or a read (ok
+// value: the messages list as the node returned it, duplicates and all).
+// Replies must match Maelstrom's closed schemas: broadcast_ok has no
+// fields, read_ok exactly messages, which must be a list.
+func (c *client) Invoke(ctx context.Context, op history.Op) history.Op {
+	switch op.F {
+	case "broadcast":
+		reply, err := c.conn.Call(ctx, c.node, map[string]any{"type": "broadcast", "message": op.Value}, 0)
+		if err == nil {
+			err = workload.CheckReply(reply, "broadcast_ok")
+		}
+		return Workload.Complete(op, op.Value, err)
+	case "read":
+		reply, err := c.conn.Call(ctx, c.node, map[string]any{"type": "read"}, 0)
+		if err == nil {
+			err = workload.CheckReply(reply, "read_ok", "messages")
+		}
+		var messages []any
+		if err == nil {
+			var ok bool
+			if messages, ok = reply["messages"].([]any); !ok {
+				err = fmt.Errorf("%w: read_ok messages is %T, not a list", workload.ErrMalformedReply, reply["messages"])
+			}
+		}
+		if messages == nil {
+			messages = []any{}
+		}
+		return Workload.Complete(op, messages, err)
+	}
+	done := op
+	done.Type = history.Info
+	done.Error = fmt.Sprintf("unknown op %q", op.F)
+	return done
+}
