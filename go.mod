@@ -2,4 +2,7 @@ module github.com/glomers/glomers
 
 go 1.26
 
-require github.com/jepsen-io/maelstrom/demo/go v0.0.0-20251128144731-cb7f07239012
+require (
+	github.com/anishathalye/porcupine v1.3.1
+	github.com/jepsen-io/maelstrom/demo/go v0.0.0-20251128144731-cb7f07239012
+)
