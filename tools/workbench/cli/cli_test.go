@@ -33,7 +33,12 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	StoreRoot = filepath.Join(dir, "store")
-	if goBin, err := exec.LookPath("go"); err == nil {
+	if bin := os.Getenv("TESTNODE_BIN"); bin != "" {
+		// A prebuilt test node (e.g. a Bazel data dependency).
+		if abs, err := filepath.Abs(bin); err == nil {
+			testNode = abs
+		}
+	} else if goBin, err := exec.LookPath("go"); err == nil {
 		bin := filepath.Join(dir, "testnode")
 		cmd := exec.Command(goBin, "build", "-o", bin, "./testdata/testnode")
 		cmd.Stderr = os.Stderr
@@ -367,4 +372,40 @@ func errorsAs(err error, target **runner.SetupError) bool {
 		*target = se
 	}
 	return ok
+}
+
+func TestSendToUnknownNodeSilencesTheNode(t *testing.T) {
+	needNode(t)
+	t.Parallel()
+	// Maelstrom's net/send! assertion on n99 ends the node's stdout
+	// reader, so the echo reply that follows is never delivered: every
+	// op times out and the echo checker fails.
+	out, err := runner.Run(context.Background(), runnerConfig("stray", "n0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Valid != checker.Invalid {
+		t.Errorf("verdict %v, want invalid", out.Valid)
+	}
+	if len(out.NodeErrors) != 1 || !strings.Contains(out.NodeErrors[0], `unknown destination "n99"`) {
+		t.Errorf("node errors %q, want one naming n99", out.NodeErrors)
+	}
+	for _, op := range out.History {
+		if op.Type == history.OK {
+			t.Fatalf("an op succeeded after the node's output was cut: %+v", op)
+		}
+	}
+}
+
+func TestTrailingJunkAfterAMessageIsIgnored(t *testing.T) {
+	needNode(t)
+	t.Parallel()
+	// Maelstrom's JSON parser reads the first value of a line and stops.
+	out, err := runner.Run(context.Background(), runnerConfig("trailing", "n0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Valid != checker.Valid || len(out.NodeErrors) != 0 {
+		t.Errorf("verdict %v, node errors %q; want valid and none", out.Valid, out.NodeErrors)
+	}
 }

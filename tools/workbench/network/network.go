@@ -194,9 +194,12 @@ func (n *Network) SetGrudge(grudge map[string]map[string]bool) {
 // Send puts a message on the network and returns its id. Both ends must be
 // registered; otherwise the message is dropped (and not journaled) and an
 // error names the missing end — e.g. a node replying to a client that has
-// already been closed.
+// already been closed. A rejected message still uses up an id, because
+// Maelstrom's send! numbers the message before validating it.
 func (n *Network) Send(src, dest string, body json.RawMessage) (int64, error) {
 	n.mu.Lock()
+	id := n.nextID
+	n.nextID++
 	if _, ok := n.inboxes[src]; !ok {
 		n.mu.Unlock()
 		return 0, fmt.Errorf("send %s -> %s: unknown source %q", src, dest, src)
@@ -206,8 +209,6 @@ func (n *Network) Send(src, dest string, body json.RawMessage) (int64, error) {
 		n.mu.Unlock()
 		return 0, fmt.Errorf("send %s -> %s: unknown destination %q", src, dest, dest)
 	}
-	id := n.nextID
-	n.nextID++
 	now := time.Now()
 	msg := Message{ID: id, Src: src, Dest: dest, Body: body}
 	n.journal = append(n.journal, Event{Kind: Send, Time: now.Sub(n.start), Msg: msg})

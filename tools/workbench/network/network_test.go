@@ -86,6 +86,11 @@ func TestUnknownEndsAreRejectedAndNotJournaled(t *testing.T) {
 	if j := n.Journal(); len(j) != 0 {
 		t.Errorf("journal has %d events for rejected sends, want 0", len(j))
 	}
+	// Maelstrom numbers a message before validating it, so the three
+	// rejected sends used ids 0..2.
+	if id := mustSend(t, n, "n0", "n0", `{}`); id != 3 {
+		t.Errorf("first accepted message got id %d, want 3", id)
+	}
 }
 
 func TestDeliveryIsInDeadlineOrder(t *testing.T) {

@@ -337,9 +337,13 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 	}
 }
 
-// route validates one stdout line and sends it on the network. Send
-// failures (unknown src/dest, e.g. a reply to a client that has been
-// closed) drop the message with a warning; they do not break the node.
+// route validates one stdout line and sends it on the network. A send
+// that fails (unknown src or dest, e.g. a reply to a client that has
+// already been closed, or a message to "n99") is an error like a malformed
+// line: Maelstrom's net/send! asserts both ends are registered, and the
+// thrown AssertionError ends that node's stdout reader exactly as a parse
+// error does (maelstrom process.clj io-thread: catch Throwable → nil), so
+// every later message from the node is lost.
 func (n *Node) route(line []byte) error {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return errors.New("empty line")
@@ -351,23 +355,14 @@ func (n *Node) route(line []byte) error {
 	if _, err := n.cfg.Net.Send(src, dest, body); err != nil {
 		n.mu.Lock()
 		n.dropped++
-		d := n.dropped
 		n.mu.Unlock()
-		if d <= maxDropLogs {
-			n.log.Warn("dropped message", "err", err)
-			if d == maxDropLogs {
-				n.log.Warn("not logging further dropped messages from this node")
-			}
-		}
+		return err
 	}
 	return nil
 }
 
-// maxDropLogs bounds the per-node log lines about dropped messages (a
-// node answering closed clients can produce thousands).
-const maxDropLogs = 10
-
-// Dropped is how many of the node's messages had an unknown src or dest.
+// Dropped is how many of the node's messages had an unknown src or dest
+// (at most 1: the first one ends the node's output).
 func (n *Node) Dropped() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -383,9 +378,8 @@ func ParseEnvelope(line []byte) (src, dest string, body json.RawMessage, err err
 	if err := d.Decode(&fields); err != nil {
 		return "", "", nil, fmt.Errorf("not well-formed JSON: %w", err)
 	}
-	if d.More() {
-		return "", "", nil, errors.New("not well-formed JSON: trailing data after the object")
-	}
+	// Anything after the first JSON value is ignored, as Maelstrom's
+	// parser (cheshire/Jackson parse-string) reads one value and stops.
 	if fields == nil {
 		return "", "", nil, errors.New("not a JSON object")
 	}
@@ -419,9 +413,11 @@ func ParseEnvelope(line []byte) (src, dest string, body json.RawMessage, err err
 		return "", "", nil, errors.New("src and dest must be strings, not null")
 	}
 	// Maelstrom turns the body's keys into keywords, which fails for
-	// anything but an object (or null).
+	// anything but an object, and turns null into an empty map.
 	switch b := bytes.TrimSpace(body); {
-	case len(b) > 0 && b[0] == '{', string(b) == "null":
+	case len(b) > 0 && b[0] == '{':
+	case string(b) == "null":
+		body = json.RawMessage("{}")
 	default:
 		return "", "", nil, fmt.Errorf("body is not a JSON object: %s", truncate(string(b), 60))
 	}

@@ -1,8 +1,11 @@
 package process
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glomers/glomers/tools/workbench/network"
 )
@@ -17,7 +20,10 @@ func TestParseEnvelope(t *testing.T) {
 		{`{"src":"n0","dest":"n1","body":[1,2]}`, "body is not a JSON object"},
 		{`{"src":"n0","dest":"n1","body":"hi"}`, "body is not a JSON object"},
 		{`this is not JSON`, "not well-formed JSON"},
-		{`{"src":"n0","dest":"n1","body":{}} trailing`, "trailing"},
+		// Jackson stops after the first value; the rest of the line is
+		// ignored, not an error.
+		{`{"src":"n0","dest":"n1","body":{}} trailing`, ""},
+		{`{"src":"n0","dest":"n1","body":{}}{"src":"n0"}`, ""},
 		{`[1,2]`, "not well-formed JSON"},
 		{`{"src":"n0","dest":"n1"}`, `missing required key "body"`},
 		{`{"dest":"n1","body":{}}`, `missing required key "src"`},
@@ -52,5 +58,52 @@ func TestRing(t *testing.T) {
 	}
 	if got := strings.Join(r.lines(), ""); got != "cde" {
 		t.Errorf("ring kept %q, want the last three cde", got)
+	}
+}
+
+func TestNullBodyBecomesEmptyObject(t *testing.T) {
+	_, _, body, err := ParseEnvelope([]byte(`{"src":"n0","dest":"n1","body":null}`))
+	if err != nil || string(body) != "{}" {
+		t.Errorf("body %s, err %v; want {} as Maelstrom's keywordize turns nil into {}", body, err)
+	}
+}
+
+// runShell starts a "node" that is a shell script printing lines, with c0
+// registered to receive them, and returns what c0 got within a short wait.
+func runShell(t *testing.T, script string) (got []string, errs []string) {
+	t.Helper()
+	net := network.New(network.Config{})
+	c0 := net.Join("c0")
+	n, err := Start(Config{ID: "n0", Bin: "/bin/sh", Args: []string{"-c", script}, Net: net})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	for {
+		msg, err := c0.Recv(ctx)
+		if err != nil {
+			break
+		}
+		got = append(got, string(msg.Body))
+	}
+	n.Stop()
+	return got, n.Errors()
+}
+
+func TestSendToUnknownMemberEndsTheNodesOutput(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	const good = `echo '{"src":"n0","dest":"c0","body":{"type":"a"}}'`
+	got, errs := runShell(t, good+"; "+good+"; sleep 5")
+	if len(got) != 2 || len(errs) != 0 {
+		t.Fatalf("control run: c0 got %q, errors %q; want 2 messages and no errors", got, errs)
+	}
+	// Maelstrom's net/send! assertion on "n99" kills the node's stdout
+	// reader: the later, valid message to c0 is never routed.
+	got, errs = runShell(t, good+`; echo '{"src":"n0","dest":"n99","body":{}}'; `+good+"; sleep 5")
+	if len(got) != 1 || len(errs) != 1 || !strings.Contains(errs[0], `unknown destination "n99"`) {
+		t.Errorf("c0 got %q, errors %q; want only the first message and one error naming n99", got, errs)
 	}
 }

@@ -97,8 +97,12 @@ func Availability(h history.History, want string) checker.Result {
 	case "total":
 		valid = checker.Of(oks == invokes)
 	default:
+		// Maelstrom computes the fraction as a single-precision float,
+		// (float (/ ok invokes)), and compares the double threshold with
+		// it, so e.g. 9 of 10 fails --availability 0.9
+		// (0.9f < 0.9). Judge the same way.
 		a, err := strconv.ParseFloat(want, 64)
-		valid = checker.Of(err == nil && frac >= a)
+		valid = checker.Of(err == nil && float64(float32(frac)) >= a)
 	}
 	res := checker.Result{"valid?": valid, "ok-fraction": frac}
 	if valid != checker.Valid {

@@ -354,6 +354,31 @@ type worker struct {
 	node    string
 	conn    *client.Conn
 	client  workload.Client
+	// retired is set when an info completion retired the process of a
+	// non-reusable client: the client is replaced at the thread's next
+	// invocation, not at once (Jepsen's ClientWorker closes and reopens
+	// when it is handed an op with a new process). Until then a late
+	// reply from the node still finds the old client registered.
+	retired bool
+}
+
+// retire moves the worker to its next process after an info completion.
+func (w *worker) retire(concurrency int, reusable bool) {
+	w.process += concurrency
+	if !reusable {
+		w.retired = true
+	}
+}
+
+// refresh replaces a retired worker's client with a fresh one (new c id).
+func (w *worker) refresh(pool *client.Pool, wl *workload.Workload, opts workload.Options) {
+	if !w.retired {
+		return
+	}
+	w.conn.Close()
+	w.conn = pool.Open()
+	w.client = wl.NewClient(w.conn, w.node, opts)
+	w.retired = false
 }
 
 func (r *run) newWorkers() []*worker {
@@ -481,6 +506,7 @@ func (r *run) invoke(ctx context.Context, p *phase, w *worker, op history.Op, gc
 	op.Node = w.node
 	op.Final = op.Final || p.final
 	op.Error = nil
+	w.refresh(r.pool, r.cfg.Workload, r.cfg.Opts)
 	inv := r.rec.add(op)
 
 	// The client's own RPC timeout bounds the call; this deadline only
@@ -506,13 +532,8 @@ func (r *run) invoke(ctx context.Context, p *phase, w *worker, op history.Op, gc
 
 	if comp.Type == history.Info {
 		// Jepsen retires the process after an indeterminate op; a
-		// non-reusable client goes with it.
-		w.process += r.cfg.Opts.Concurrency
-		if !r.cfg.Workload.Reusable {
-			w.conn.Close()
-			w.conn = r.pool.Open()
-			w.client = r.cfg.Workload.NewClient(w.conn, w.node, r.cfg.Opts)
-		}
+		// non-reusable client goes with it, at the next invocation.
+		w.retire(r.cfg.Opts.Concurrency, r.cfg.Workload.Reusable)
 	}
 }
 

@@ -2,12 +2,15 @@ package runner
 
 import (
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
+	"github.com/glomers/glomers/tools/workbench/client"
 	"github.com/glomers/glomers/tools/workbench/history"
+	"github.com/glomers/glomers/tools/workbench/network"
 	"github.com/glomers/glomers/tools/workbench/workload"
 )
 
@@ -132,4 +135,49 @@ var workloadStub = workload.Workload{
 	Check: func(history.History, workload.Options) checker.Result {
 		return checker.Result{"valid?": checker.Unknown}
 	},
+}
+
+func TestAvailabilityComparesASinglePrecisionFraction(t *testing.T) {
+	var h history.History
+	for i := 0; i < 10; i++ {
+		typ := history.OK
+		if i == 0 {
+			typ = history.Info
+		}
+		h = append(h, op(i, history.Invoke, "g"), op(i, typ, "g"))
+	}
+	// (float 9/10) is 0.89999998f, below the double 0.9 in Maelstrom.
+	if v := Availability(h, "0.9").Valid(); v != checker.Invalid {
+		t.Errorf("9 of 10 ok with --availability 0.9: %v, want invalid as in Maelstrom", v)
+	}
+	if v := Availability(h, "0.89").Valid(); v != checker.Valid {
+		t.Errorf("9 of 10 ok with --availability 0.89: %v, want valid", v)
+	}
+}
+
+func TestRetiredClientIsReplacedAtTheNextInvocation(t *testing.T) {
+	net := network.New(network.Config{})
+	pool := client.NewPool(net, 0)
+	wl := &workload.Workload{NewClient: func(workload.Conn, string, workload.Options) workload.Client { return nil }}
+	w := &worker{thread: 1, process: 1, node: "n0", conn: pool.Open()}
+	old := w.conn.ID()
+	w.retire(3, false)
+	if w.process != 4 {
+		t.Errorf("process %d after retiring 1 with concurrency 3, want 4", w.process)
+	}
+	// Until the thread's next op the old client stays registered, so a
+	// late reply from a node is not a send to an unknown member.
+	if !slices.Contains(net.Members(), old) {
+		t.Fatalf("client %s closed at once; Jepsen closes it at the next invocation", old)
+	}
+	w.refresh(pool, wl, workload.Options{})
+	if slices.Contains(net.Members(), old) || w.conn.ID() == old || !slices.Contains(net.Members(), w.conn.ID()) {
+		t.Errorf("after refresh members %v, conn %s; want %s gone and the new client registered", net.Members(), w.conn.ID(), old)
+	}
+	kept := w.conn.ID()
+	w.retire(3, true) // reusable: same client
+	w.refresh(pool, wl, workload.Options{})
+	if w.conn.ID() != kept {
+		t.Errorf("reusable client replaced: %s → %s", kept, w.conn.ID())
+	}
 }

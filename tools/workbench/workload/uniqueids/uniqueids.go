@@ -6,8 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/big"
 	"math/rand/v2"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
@@ -72,7 +76,7 @@ func Check(h history.History) checker.Result {
 		case history.Invoke:
 			attempted++
 		case history.OK:
-			k := history.Key(op.Value)
+			k := idKey(op.Value)
 			counts[k]++
 			values[k] = op.Value
 			ids = append(ids, op.Value)
@@ -108,12 +112,24 @@ func Check(h history.History) checker.Result {
 		if i == maxDuplicates {
 			break
 		}
-		var key any = d.key
+		var key any = history.Key(values[d.key])
 		switch v := values[d.key].(type) {
 		case string, json.Number, float64, int, int64, bool:
 			key = v
 		}
 		duplicated[key] = d.count
+	}
+	rng, err := idRange(ids)
+	if err != nil {
+		// Jepsen's checker folds the ids with compare for :range, which
+		// throws on ids of mutually incomparable types (a string and a
+		// number, two JSON objects…); check-safe turns that into an
+		// unknown verdict carrying only the error.
+		return checker.Result{
+			"valid?":      checker.Unknown,
+			"error":       err.Error(),
+			"first-error": "cannot compute the id range: " + err.Error() + " (Jepsen's unique-ids checker throws here, so the verdict is unknown)",
+		}
 	}
 	res := checker.Result{
 		"valid?":             checker.Of(len(dups) == 0),
@@ -121,57 +137,190 @@ func Check(h history.History) checker.Result {
 		"acknowledged-count": len(ids),
 		"duplicated-count":   len(dups),
 		"duplicated":         duplicated,
-		"range":              idRange(ids),
+		"range":              rng,
 	}
 	if firstDup != nil {
-		k := history.Key(firstDup.Value)
+		k := idKey(firstDup.Value)
 		prev := firstSeen[k]
 		res["first-error"] = fmt.Sprintf("op %d (process %d, node %s) got id %s, already returned by op %d (process %d, node %s)",
-			firstDup.Index, firstDup.Process, firstDup.Node, k, prev.Index, prev.Process, prev.Node)
+			firstDup.Index, firstDup.Process, firstDup.Node, history.Key(firstDup.Value), prev.Index, prev.Process, prev.Node)
 	}
 	return res
 }
 
-// idRange is [min max] of the ids when they are mutually comparable (all
-// numbers or all strings), else nil.
-func idRange(ids []any) any {
-	if len(ids) == 0 {
-		return []any{nil, nil}
+// idKey is a canonical string for an id under Clojure equality, which is
+// what Jepsen's frequencies use: integers (of any size) equal each other
+// by value, decimals (JSON numbers with a fraction or exponent, parsed as
+// doubles) by value, and an integer never equals a decimal (1 ≠ 1.0).
+func idKey(v any) string {
+	var b strings.Builder
+	writeKey(&b, v)
+	return b.String()
+}
+
+func writeKey(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("nil")
+	case bool:
+		fmt.Fprintf(b, "b:%t", x)
+	case string:
+		b.WriteString("s:")
+		b.WriteString(strconv.Quote(x))
+	case json.Number:
+		if isIntLiteral(string(x)) {
+			if i, ok := new(big.Int).SetString(string(x), 10); ok {
+				b.WriteString("i:" + i.String())
+				return
+			}
+		}
+		f, _ := x.Float64()
+		b.WriteString("d:" + strconv.FormatFloat(f, 'g', -1, 64))
+	case float64:
+		// Read back without UseNumber: an integral value was an integer.
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			b.WriteString("i:" + strconv.FormatInt(int64(x), 10))
+		} else {
+			b.WriteString("d:" + strconv.FormatFloat(x, 'g', -1, 64))
+		}
+	case int:
+		b.WriteString("i:" + strconv.Itoa(x))
+	case int64:
+		b.WriteString("i:" + strconv.FormatInt(x, 10))
+	case []any:
+		b.WriteString("[")
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			writeKey(b, e)
+		}
+		b.WriteString("]")
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteString("{")
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(strconv.Quote(k) + ":")
+			writeKey(b, x[k])
+		}
+		b.WriteString("}")
+	default:
+		fmt.Fprintf(b, "?%#v", v)
 	}
-	allNum, allStr := true, true
+}
+
+func isIntLiteral(s string) bool {
+	return !strings.ContainsAny(s, ".eE")
+}
+
+// idRange is [min max] of the ids as Jepsen's tesser range computes it:
+// a sequential fold keeping the smallest and largest under Clojure's
+// compare, skipping nils. Comparing two ids compare cannot order (mixed
+// types, JSON objects) is an error, as it throws in Jepsen.
+func idRange(ids []any) ([]any, error) {
+	var lo, hi any
 	for _, v := range ids {
-		if _, ok := history.Float(v); !ok {
-			allNum = false
+		if v == nil {
+			continue
 		}
-		if _, ok := v.(string); !ok {
-			allStr = false
+		if lo == nil {
+			lo, hi = v, v
+			continue
+		}
+		c, err := compareIDs(v, lo)
+		if err != nil {
+			return nil, err
+		}
+		if c <= 0 {
+			lo = v
+		}
+		if c, err = compareIDs(v, hi); err != nil {
+			return nil, err
+		}
+		if c >= 0 {
+			hi = v
 		}
 	}
-	switch {
-	case allNum:
-		lo, hi := ids[0], ids[0]
-		for _, v := range ids[1:] {
-			f, _ := history.Float(v)
-			if l, _ := history.Float(lo); f < l {
-				lo = v
-			}
-			if h, _ := history.Float(hi); f > h {
-				hi = v
-			}
+	return []any{lo, hi}, nil
+}
+
+// compareIDs is Clojure's compare on JSON values: numbers by value,
+// strings lexically, booleans false < true, arrays (vectors) by length and
+// then element by element; anything else, or two values of different
+// kinds, cannot be compared.
+func compareIDs(a, b any) (int, error) {
+	if a == nil || b == nil {
+		switch {
+		case a == nil && b == nil:
+			return 0, nil
+		case a == nil:
+			return -1, nil
 		}
-		return []any{lo, hi}
-	case allStr:
-		lo, hi := ids[0].(string), ids[0].(string)
-		for _, v := range ids[1:] {
-			s := v.(string)
-			if s < lo {
-				lo = s
-			}
-			if s > hi {
-				hi = s
-			}
-		}
-		return []any{lo, hi}
+		return 1, nil
 	}
-	return nil
+	if x, ok := number(a); ok {
+		y, ok := number(b)
+		if !ok {
+			return 0, incomparable(a, b)
+		}
+		return x.Cmp(y), nil
+	}
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y), nil
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			switch {
+			case x == y:
+				return 0, nil
+			case !x:
+				return -1, nil
+			}
+			return 1, nil
+		}
+	case []any:
+		if y, ok := b.([]any); ok {
+			if len(x) != len(y) {
+				if len(x) < len(y) {
+					return -1, nil
+				}
+				return 1, nil
+			}
+			for i := range x {
+				if c, err := compareIDs(x[i], y[i]); err != nil || c != 0 {
+					return c, err
+				}
+			}
+			return 0, nil
+		}
+	}
+	return 0, incomparable(a, b)
+}
+
+func number(v any) (*big.Float, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		f, _, err := big.ParseFloat(string(x), 10, 256, big.ToNearestEven)
+		return f, err == nil
+	case float64:
+		return big.NewFloat(x), !math.IsNaN(x)
+	case int:
+		return new(big.Float).SetInt64(int64(x)), true
+	case int64:
+		return new(big.Float).SetInt64(x), true
+	}
+	return nil, false
+}
+
+func incomparable(a, b any) error {
+	return fmt.Errorf("ids %s and %s cannot be compared", history.Key(a), history.Key(b))
 }

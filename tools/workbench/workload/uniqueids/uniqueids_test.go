@@ -73,12 +73,57 @@ func TestIntegerAndDecimalIDsDiffer(t *testing.T) {
 	}
 }
 
-func TestMixedIDsHaveNoRange(t *testing.T) {
-	var h history.History
-	h = append(h, gen(0, history.OK, "a")...)
-	h = append(h, gen(1, history.OK, json.Number("2"))...)
-	h.Reindex()
-	if res := Check(h); res["range"] != nil || res.Valid() != checker.Valid {
-		t.Errorf("mixed ids: %v", res)
+func TestIncomparableIDsMakeTheVerdictUnknown(t *testing.T) {
+	// Jepsen's range fold calls compare, which throws on a string vs a
+	// number or on two maps; check-safe then reports {:valid? :unknown}.
+	for name, ids := range map[string][]any{
+		"string and number": {"a", json.Number("2")},
+		"two objects":       {map[string]any{"n": "n0"}, map[string]any{"n": "n1"}},
+		"vectors of mixed":  {[]any{json.Number("1")}, []any{"x"}},
+	} {
+		var h history.History
+		for i, id := range ids {
+			h = append(h, gen(i, history.OK, id)...)
+		}
+		h.Reindex()
+		if res := Check(h); res.Valid() != checker.Unknown || res["error"] == nil {
+			t.Errorf("%s: %v, want unknown with an error", name, res)
+		}
+	}
+	// Comparable mixtures are fine: integers with decimals, a single
+	// object, nil among strings, vectors of different lengths.
+	for name, ids := range map[string][]any{
+		"int and decimal":   {json.Number("3"), json.Number("1.5")},
+		"one object":        {map[string]any{"n": "n0"}},
+		"nil and strings":   {nil, "a", "b"},
+		"vectors by length": {[]any{json.Number("1")}, []any{"x", "y"}},
+	} {
+		var h history.History
+		for i, id := range ids {
+			h = append(h, gen(i, history.OK, id)...)
+		}
+		h.Reindex()
+		if res := Check(h); res.Valid() != checker.Valid {
+			t.Errorf("%s: %v, want valid", name, res)
+		}
+	}
+}
+
+func TestIDEqualityIsClojures(t *testing.T) {
+	for _, tc := range []struct {
+		a, b any
+		same bool
+	}{
+		{json.Number("1.0"), json.Number("1.00"), true},
+		{json.Number("1e2"), json.Number("100.0"), true},
+		{json.Number("100"), json.Number("1e2"), false},
+		{json.Number("12345678901234567890"), json.Number("12345678901234567890"), true},
+		{[]any{json.Number("1")}, []any{json.Number("1.0")}, false},
+		{map[string]any{"a": json.Number("1"), "b": "x"}, map[string]any{"b": "x", "a": json.Number("1")}, true},
+		{"1", json.Number("1"), false},
+	} {
+		if got := idKey(tc.a) == idKey(tc.b); got != tc.same {
+			t.Errorf("%v vs %v: same=%v, want %v", tc.a, tc.b, got, tc.same)
+		}
 	}
 }

@@ -1,7 +1,8 @@
 // Command testnode is a tiny Maelstrom node for the workbench's own tests.
 // Its first argument picks a behaviour: ok (correct echo and unique ids),
 // silent, malformed, wrong-echo, extra-key, dup-ids, crash, no-init,
-// spawn (starts a long-lived child first; its pid goes to the file named
+// stray (sends to the unknown node n99 before each echo reply), trailing
+// (puts junk after each reply on the same line), spawn (starts a long-lived child first; its pid goes to the file named
 // by the second argument).
 package main
 
@@ -61,6 +62,15 @@ func main() {
 			case "crash":
 				fmt.Fprintln(os.Stderr, "crashing on purpose")
 				os.Exit(3)
+			case "stray":
+				out.Encode(map[string]any{"src": self, "dest": "n99", "body": map[string]any{"type": "gossip"}})
+				reply["echo"] = msg.Body["echo"]
+			case "trailing":
+				reply["echo"] = msg.Body["echo"]
+				reply["type"] = "echo_ok"
+				b, _ := json.Marshal(map[string]any{"src": self, "dest": msg.Src, "body": reply})
+				fmt.Printf("%s {\"junk\": true}\n", b)
+				continue
 			case "wrong-echo":
 				reply["echo"] = "something else"
 			case "extra-key":
