@@ -1,0 +1,80 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/glomers/glomers/tools/workbench/checker"
+	"github.com/glomers/glomers/tools/workbench/network"
+	"github.com/glomers/glomers/tools/workbench/store"
+)
+
+// maxTooltipBody bounds the body text kept per message: the diagram shows
+// it on hover, and a gossip payload can be megabytes.
+const maxTooltipBody = 400
+
+// FromNetwork converts the network's journal into report events. Only the
+// first messages are drawn, so only their bodies are kept.
+func FromNetwork(journal []network.Event) []Event {
+	out := make([]Event, 0, len(journal))
+	sends := 0
+	for _, e := range journal {
+		ev := Event{
+			Kind: string(e.Kind),
+			Time: int64(e.Time),
+			ID:   e.Msg.ID,
+			Src:  e.Msg.Src,
+			Dest: e.Msg.Dest,
+		}
+		if e.Kind == network.Send {
+			sends++
+		}
+		if sends <= maxDiagramMessages {
+			ev.Type = bodyType(e.Msg.Body)
+			ev.Body = string(e.Msg.Body)
+			if len(ev.Body) > maxTooltipBody {
+				ev.Body = ev.Body[:maxTooltipBody] + "…"
+			}
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// bodyType reads the body's "type", or "?" when it has none.
+func bodyType(body json.RawMessage) string {
+	var b struct {
+		Type any `json:"type"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil {
+		return "?"
+	}
+	if s, ok := b.Type.(string); ok {
+		return s
+	}
+	return "?"
+}
+
+// WriteStored draws the report of a run already on disk from its
+// history.json, results.json and (if present) net-journal.json — for runs
+// stored by a workbench that did not draw reports, or to redraw them.
+func WriteStored(dir string) error {
+	loaded, err := store.Load(dir)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	var journal []network.Event
+	b, err := os.ReadFile(filepath.Join(dir, "net-journal.json"))
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &journal); err != nil {
+			return fmt.Errorf("report: %s: net-journal.json: %w", dir, err)
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("report: %w", err)
+	}
+	return Write(dir, loaded.History, FromNetwork(journal), checker.Result(loaded.Results))
+}

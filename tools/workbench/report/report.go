@@ -1,0 +1,55 @@
+// Package report turns a finished workbench run into things a person would
+// rather look at than read: latency and throughput plots, a Lamport diagram
+// of the first messages, and an index.html in the run's store directory
+// that shows the verdict and links everything else the run left there
+// (results, history, node logs). Everything is plain SVG and HTML written
+// in Go, so a report needs no gnuplot, no Graphviz and no network.
+package report
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/glomers/glomers/tools/workbench/checker"
+	"github.com/glomers/glomers/tools/workbench/history"
+)
+
+// The files Write creates in the run directory.
+const (
+	LatencyRawFile       = "latency-raw.svg"
+	LatencyQuantilesFile = "latency-quantiles.svg"
+	RateFile             = "rate.svg"
+	MessagesFile         = "messages.svg"
+	IndexFile            = "index.html"
+)
+
+// Write draws the plots and the message diagram of a run into dir and then
+// writes dir/index.html. Call it after the store has written the run's
+// other files (results, history, node logs): index.html links only files
+// that exist when it is written, so that none of its links dangle.
+func Write(dir string, h history.History, journal []Event, results checker.Result) error {
+	d := gatherPerf(h)
+	plots := []struct {
+		name string
+		svg  []byte
+	}{
+		{LatencyRawFile, latencyRaw(d)},
+		{LatencyQuantilesFile, latencyQuantiles(d)},
+		{RateFile, rate(d)},
+		{MessagesFile, messages(journal)},
+	}
+	for _, p := range plots {
+		if err := os.WriteFile(filepath.Join(dir, p.name), p.svg, 0o644); err != nil {
+			return fmt.Errorf("report: write %s: %w", p.name, err)
+		}
+	}
+	page, err := index(dir, results)
+	if err != nil {
+		return fmt.Errorf("report: %s: %w", IndexFile, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, IndexFile), page, 0o644); err != nil {
+		return fmt.Errorf("report: write %s: %w", IndexFile, err)
+	}
+	return nil
+}

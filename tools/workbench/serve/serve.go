@@ -1,0 +1,240 @@
+// Package serve is the workbench's `serve` command: a small web server
+// over the store directory so that runs can be browsed — a page listing
+// every run, newest first, with its verdict, and under it each run's
+// report, plots, results and logs. It serves nothing outside the store:
+// every path is resolved (symlinks included) and must land inside it.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config says where to listen and what to serve.
+type Config struct {
+	// Host defaults to 127.0.0.1, not Maelstrom's 0.0.0.0: the store holds
+	// node logs and histories, the server has no authentication, and a
+	// laptop on café Wi-Fi should not publish them. Pass 0.0.0.0 to share
+	// (e.g. from inside a container).
+	Host  string
+	Port  int
+	Store string
+}
+
+// Server serves one store directory.
+type Server struct {
+	root string   // absolute, symlinks resolved
+	fsys *os.Root // opens only what lies inside root
+	log  *slog.Logger
+}
+
+// New opens the store directory for serving.
+func New(store string, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	abs, err := filepath.Abs(store)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", store, err)
+	}
+	root, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", store, err)
+	}
+	st, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", store, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("store %s is not a directory", store)
+	}
+	fsys, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", store, err)
+	}
+	return &Server{root: root, fsys: fsys, log: log}, nil
+}
+
+// Close releases the store directory.
+func (s *Server) Close() error { return s.fsys.Close() }
+
+// ListenAndServe serves the store until ctx is cancelled. ready, if not
+// nil, is called with the address once the server listens.
+func ListenAndServe(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr string)) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	s, err := New(cfg.Store, log)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen on %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdown)
+	}
+}
+
+// errOutside marks a path that resolves outside the store.
+var errOutside = errors.New("outside the store")
+
+// resolve maps a URL path to a path relative to the store root with every
+// symlink resolved, refusing anything that would leave the store.
+func (s *Server) resolve(urlPath string) (string, error) {
+	if strings.ContainsRune(urlPath, 0) {
+		return "", errOutside
+	}
+	// r.URL.Path is already percent-decoded, so %2e%2e arrives here as "..".
+	// Refuse it outright rather than cleaning it into something else.
+	for _, seg := range strings.Split(urlPath, "/") {
+		if seg == ".." {
+			return "", errOutside
+		}
+	}
+	clean := path.Clean("/" + urlPath)
+	full := filepath.Join(s.root, filepath.FromSlash(clean))
+	resolved, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(s.root, resolved)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", errOutside
+	}
+	return rel, nil
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// Reports are static: no script may run, whatever a node wrote into
+	// a log or a message body.
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'none'")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	rel, err := s.resolve(r.URL.Path)
+	switch {
+	case errors.Is(err, errOutside):
+		s.log.Warn("refused a path outside the store", "path", r.URL.Path, "remote", r.RemoteAddr)
+		http.Error(w, "forbidden: outside the store", http.StatusForbidden)
+		return
+	case errors.Is(err, fs.ErrNotExist):
+		http.NotFound(w, r)
+		return
+	case err != nil:
+		http.Error(w, "bad path", http.StatusBadRequest)
+		return
+	}
+	f, err := s.fsys.Open(rel)
+	if err != nil {
+		// os.Root refuses anything that escapes, even if the tree
+		// changed since resolve looked at it.
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		http.Error(w, "cannot stat", http.StatusInternalServerError)
+		return
+	}
+	if st.IsDir() {
+		if !strings.HasSuffix(r.URL.Path, "/") {
+			// Relative links in a run's index.html need the slash.
+			target := r.URL.Path + "/"
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusMovedPermanently)
+			return
+		}
+		s.serveDir(w, r, rel)
+		return
+	}
+	if !st.Mode().IsRegular() {
+		http.NotFound(w, r)
+		return
+	}
+	if ct := contentType(rel); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	http.ServeContent(w, r, st.Name(), st.ModTime(), f)
+}
+
+// contentType names the types Go's table lacks or gets unhelpfully: the
+// store's text files should display in the browser, not download.
+func contentType(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".edn", ".txt", ".log", ".clj", ".dot":
+		return "text/plain; charset=utf-8"
+	case ".json":
+		return "application/json; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".html":
+		return "text/html; charset=utf-8"
+	}
+	return ""
+}
+
+// serveDir shows the runs page at the top of the store, a run's report
+// where it has one (unless ?files asks for the listing), and a plain
+// listing elsewhere.
+func (s *Server) serveDir(w http.ResponseWriter, r *http.Request, rel string) {
+	if rel == "." {
+		runs, err := Runs(s.root)
+		if err != nil {
+			http.Error(w, "cannot list runs", http.StatusInternalServerError)
+			s.log.Error("list runs", "err", err)
+			return
+		}
+		writePage(w, r, runsTemplate, runsPage{Runs: runs})
+		return
+	}
+	if _, files := r.URL.Query()["files"]; !files {
+		if f, err := s.fsys.Open(filepath.Join(rel, "index.html")); err == nil {
+			defer f.Close()
+			if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				http.ServeContent(w, r, "index.html", st.ModTime(), f)
+				return
+			}
+		}
+	}
+	entries, err := listDir(s.root, rel)
+	if err != nil {
+		http.Error(w, "cannot list directory", http.StatusInternalServerError)
+		return
+	}
+	writePage(w, r, dirTemplate, dirPage{Path: "/" + filepath.ToSlash(rel) + "/", Entries: entries})
+}
