@@ -209,8 +209,15 @@ func CheckReply(body map[string]any, wantType string, fields ...string) error {
 	if t, _ := body["type"].(string); t != wantType {
 		return fmt.Errorf("%w: type %v, want %q", ErrMalformedReply, body["type"], wantType)
 	}
-	if _, ok := body["in_reply_to"]; !ok {
-		return fmt.Errorf("%w: no in_reply_to", ErrMalformedReply)
+	if _, ok := history.Int(body["in_reply_to"]); !ok {
+		return fmt.Errorf("%w: in_reply_to %v is not an integer", ErrMalformedReply, body["in_reply_to"])
+	}
+	// Maelstrom's reply schema has msg_id as an optional integer: present
+	// but null, fractional or a string is malformed.
+	if id, ok := body["msg_id"]; ok {
+		if _, isInt := history.Int(id); !isInt {
+			return fmt.Errorf("%w: msg_id %v is not an integer", ErrMalformedReply, id)
+		}
 	}
 	allowed := map[string]bool{"type": true, "in_reply_to": true, "msg_id": true}
 	for _, f := range fields {
