@@ -107,6 +107,7 @@ type run struct {
 
 	rpcTimeout time.Duration
 	genRand    *rand.Rand
+	mainGen    workload.Generator // the main phase's, handed to the final phase
 	workers    []*worker
 }
 
@@ -418,8 +419,9 @@ func (r *run) mainPhase(ctx context.Context) {
 		// Maelstrom issues no client ops at rate 0; the phase just waits.
 		<-phaseCtx.Done()
 	} else {
+		r.mainGen = r.cfg.Workload.NewGenerator(r.cfg.Opts, r.genRand)
 		p := &phase{
-			gen:      r.cfg.Workload.NewGenerator(r.cfg.Opts, r.genRand),
+			gen:      r.mainGen,
 			sched:    &schedule{rng: Rand(r.cfg.Seed, randSchedule), maxGap: 2 / r.cfg.Opts.Rate},
 			deadline: deadline,
 		}
@@ -444,7 +446,7 @@ func (r *run) finalPhase(ctx context.Context) {
 	stopProgress := r.progress(deadline)
 	defer stopProgress()
 	r.runPhase(ctx, &phase{
-		gen:      r.cfg.Workload.NewFinalGenerator(r.cfg.Opts, r.genRand),
+		gen:      r.cfg.Workload.NewFinalGenerator(r.cfg.Opts, r.genRand, r.mainGen),
 		deadline: deadline,
 		final:    true,
 	})

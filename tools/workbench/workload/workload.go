@@ -121,7 +121,10 @@ type Workload struct {
 	// NewFinalGenerator makes the final phase's generator, which runs after
 	// the nemesis heals and the network has been quiet for 10 s. nil: the
 	// workload has no final phase.
-	NewFinalGenerator func(opts Options, rng *rand.Rand) Generator
+	// main is the main phase's generator (nil when --rate 0 issued no
+	// ops), for final phases that continue from what it saw (kafka polls
+	// up to the highest offsets the main phase acknowledged).
+	NewFinalGenerator func(opts Options, rng *rand.Rand, main Generator) Generator
 	// NewClient opens a client for one process talking to node.
 	NewClient func(conn Conn, node string, opts Options) Client
 	// Check judges the history. The result must carry "valid?". When it is

@@ -26,7 +26,7 @@ var Workload = &workload.Workload{
 	NewGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator {
 		return &generator{}
 	},
-	NewFinalGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator {
+	NewFinalGenerator: func(_ workload.Options, _ *rand.Rand, _ workload.Generator) workload.Generator {
 		return &finalGenerator{done: map[int]bool{}}
 	},
 	NewClient: func(conn workload.Conn, node string, _ workload.Options) workload.Client {

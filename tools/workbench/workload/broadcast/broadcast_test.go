@@ -140,7 +140,7 @@ func TestGeneratorMixesInOrderValues(t *testing.T) {
 	if counts["broadcast"] < 900 || counts["read"] < 900 {
 		t.Errorf("mix %v, want about half each", counts)
 	}
-	fg := Workload.NewFinalGenerator(workload.Options{}, nil)
+	fg := Workload.NewFinalGenerator(workload.Options{}, nil, nil)
 	for thread := range 3 {
 		op, st := fg.Next(workload.GenContext{Thread: thread, Rand: rng})
 		if st != workload.Ready || op.F != "read" || !op.Final {

@@ -31,7 +31,7 @@ func newWorkload(name string, minDelta int) *workload.Workload {
 		NewGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator {
 			return &generator{minDelta: minDelta}
 		},
-		NewFinalGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator {
+		NewFinalGenerator: func(_ workload.Options, _ *rand.Rand, _ workload.Generator) workload.Generator {
 			return &finalGenerator{done: map[int]bool{}}
 		},
 		Check: func(h history.History, _ workload.Options) checker.Result { return Check(h) },

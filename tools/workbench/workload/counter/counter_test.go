@@ -89,7 +89,7 @@ func TestGeneratorDeltas(t *testing.T) {
 			t.Errorf("%s: deltas %v, %d reads of 2000", c.w.Name, seen, reads)
 		}
 	}
-	fg := GCounter.NewFinalGenerator(workload.Options{}, nil)
+	fg := GCounter.NewFinalGenerator(workload.Options{}, nil, nil)
 	for thread := 0; thread < 3; thread++ {
 		if op, st := fg.Next(workload.GenContext{Thread: thread}); st != workload.Ready || !op.Final || op.F != "read" {
 			t.Errorf("thread %d: final op %+v %v", thread, op, st)

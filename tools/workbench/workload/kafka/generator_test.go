@@ -52,7 +52,7 @@ func TestFinalGeneratorPollsUntilCaughtUp(t *testing.T) {
 	g := Workload.NewGenerator(workload.Options{Concurrency: 1}, rng).(*generator)
 	g.Update(workload.GenContext{}, history.Op{}, history.Op{Type: history.OK, F: "send",
 		Value: []any{[]any{"send", "3", []any{4, 1}}}})
-	fg := Workload.NewFinalGenerator(workload.Options{}, rng)
+	fg := Workload.NewFinalGenerator(workload.Options{}, rng, g)
 	ctx := workload.GenContext{Thread: 0, Rand: rng, Time: time.Second}
 	op, _ := fg.Next(ctx)
 	if op.F != "crash" {

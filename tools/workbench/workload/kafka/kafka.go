@@ -43,15 +43,15 @@ var Workload = &workload.Workload{
 	Name:        "kafka",
 	Idempotent:  map[string]bool{"assign": true},
 	StatsExempt: map[string]bool{"crash": true},
-	NewGenerator: func(opts workload.Options, rng *rand.Rand) workload.Generator {
-		g := newGenerator(opts)
-		tracked.Store(rng, g.maxOffsets)
-		return g
+	NewGenerator: func(opts workload.Options, _ *rand.Rand) workload.Generator {
+		return newGenerator(opts)
 	},
-	NewFinalGenerator: func(opts workload.Options, rng *rand.Rand) workload.Generator {
+	// The final phase polls until it has read up to the highest offsets
+	// the main phase saw acknowledged.
+	NewFinalGenerator: func(_ workload.Options, _ *rand.Rand, main workload.Generator) workload.Generator {
 		var targets *offsetTracker
-		if t, ok := tracked.LoadAndDelete(rng); ok {
-			targets = t.(*offsetTracker)
+		if g, ok := main.(*generator); ok {
+			targets = g.maxOffsets
 		}
 		return newFinalGenerator(targets)
 	},
@@ -63,12 +63,6 @@ func init() {
 		return &client{conn: conn, node: node, offsets: map[string]int64{}}
 	}
 }
-
-// tracked hands the highest offsets seen in the main phase to the final
-// generator. The workload contract builds the two generators separately,
-// so they are paired through the run's random source, which the runner
-// passes to both.
-var tracked sync.Map // *rand.Rand → *offsetTracker
 
 // offsetTracker is the highest offset any ok op sent or polled per key.
 type offsetTracker struct {
