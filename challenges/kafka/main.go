@@ -88,15 +88,20 @@ type typeOnly struct {
 	Type string `json:"type"`
 }
 
+// decodeSend reads a send (or owner_send) body; both key and msg must be
+// present, or the request is malformed (12).
 func decodeSend(req node.Message) (sendReq, error) {
-	var b sendReq
+	var b struct {
+		Key *string         `json:"key"`
+		Msg json.RawMessage `json:"msg"`
+	}
 	if err := node.Decode(req, &b); err != nil {
-		return b, err
+		return sendReq{}, err
 	}
-	if b.Msg == nil {
-		return b, node.Errorf(maelstrom.MalformedRequest, "send needs key and msg")
+	if b.Key == nil || b.Msg == nil {
+		return sendReq{}, node.Errorf(maelstrom.MalformedRequest, "send needs key and msg")
 	}
-	return b, nil
+	return sendReq{Key: *b.Key, Msg: b.Msg}, nil
 }
 
 // ownerNode serves keys it owns from memory and forwards the rest.

@@ -5,12 +5,13 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
 
+	"github.com/glomers/glomers/lib/kv"
+	"github.com/glomers/glomers/lib/kv/kvtest"
 	"github.com/glomers/glomers/lib/logstore"
 	"github.com/glomers/glomers/lib/node/nodetest"
 )
@@ -31,22 +32,22 @@ func TestTranscriptOwnerSingleNode(t *testing.T) {
 	}
 
 	// Offsets are dense from 0 per key; messages come back as sent.
-	wantBody(t, ask(send(2, "1", json.RawMessage(`10`))), "c1", `{"type":"send_ok","offset":0,"in_reply_to":2}`)
-	wantBody(t, ask(send(3, "1", json.RawMessage(`{"b":[1,2.5],"a":null}`))), "c1", `{"type":"send_ok","offset":1,"in_reply_to":3}`)
-	wantBody(t, ask(send(4, "2", json.RawMessage(`20`))), "c1", `{"type":"send_ok","offset":0,"in_reply_to":4}`)
+	nodetest.WantBody(t, ask(send(2, "1", json.RawMessage(`10`))), "c1", `{"type":"send_ok","offset":0,"in_reply_to":2}`)
+	nodetest.WantBody(t, ask(send(3, "1", json.RawMessage(`{"b":[1,2.5],"a":null}`))), "c1", `{"type":"send_ok","offset":1,"in_reply_to":3}`)
+	nodetest.WantBody(t, ask(send(4, "2", json.RawMessage(`20`))), "c1", `{"type":"send_ok","offset":0,"in_reply_to":4}`)
 
 	// Keys with nothing at or after the offset are left out.
-	wantBody(t, ask(poll(5, map[string]int{"1": 0, "2": 0, "3": 0})), "c1",
+	nodetest.WantBody(t, ask(poll(5, map[string]int{"1": 0, "2": 0, "3": 0})), "c1",
 		`{"type":"poll_ok","msgs":{"1":[[0,10],[1,{"a":null,"b":[1,2.5]}]],"2":[[0,20]]},"in_reply_to":5}`)
-	wantBody(t, ask(poll(6, map[string]int{"1": 1, "2": 1})), "c1", `{"type":"poll_ok","msgs":{"1":[[1,{"a":null,"b":[1,2.5]}]]},"in_reply_to":6}`)
-	wantBody(t, ask(poll(7, map[string]int{})), "c1", `{"type":"poll_ok","msgs":{},"in_reply_to":7}`)
+	nodetest.WantBody(t, ask(poll(6, map[string]int{"1": 1, "2": 1})), "c1", `{"type":"poll_ok","msgs":{"1":[[1,{"a":null,"b":[1,2.5]}]]},"in_reply_to":6}`)
+	nodetest.WantBody(t, ask(poll(7, map[string]int{})), "c1", `{"type":"poll_ok","msgs":{},"in_reply_to":7}`)
 
 	// Committed offsets never move back; keys never committed are omitted.
-	wantBody(t, ask(commit(8, map[string]int{"1": 1, "2": 0})), "c1", `{"type":"commit_offsets_ok","in_reply_to":8}`)
-	wantBody(t, ask(commit(9, map[string]int{"1": 0})), "c1", `{"type":"commit_offsets_ok","in_reply_to":9}`)
-	wantBody(t, ask(list(10, "1", "2", "3")), "c1", `{"type":"list_committed_offsets_ok","offsets":{"1":1,"2":0},"in_reply_to":10}`)
+	nodetest.WantBody(t, ask(commit(8, map[string]int{"1": 1, "2": 0})), "c1", `{"type":"commit_offsets_ok","in_reply_to":8}`)
+	nodetest.WantBody(t, ask(commit(9, map[string]int{"1": 0})), "c1", `{"type":"commit_offsets_ok","in_reply_to":9}`)
+	nodetest.WantBody(t, ask(list(10, "1", "2", "3")), "c1", `{"type":"list_committed_offsets_ok","offsets":{"1":1,"2":0},"in_reply_to":10}`)
 
-	wantError(t, ask(map[string]any{"type": "fetch_committed_offsets", "msg_id": 11, "keys": []string{"1"}}), maelstrom.NotSupported, 11)
+	nodetest.WantError(t, ask(map[string]any{"type": "fetch_committed_offsets", "msg_id": 11, "keys": []string{"1"}}), "c1", maelstrom.NotSupported, 11)
 	for i, bad := range []map[string]any{
 		{"type": "send", "msg_id": 12, "key": "1"},                                    // no msg
 		{"type": "send", "msg_id": 13, "key": 1, "msg": 5},                            // key not a string
@@ -54,14 +55,17 @@ func TestTranscriptOwnerSingleNode(t *testing.T) {
 		{"type": "commit_offsets", "msg_id": 15, "offsets": map[string]any{"1": "x"}}, // offset not an integer
 		{"type": "list_committed_offsets", "msg_id": 16, "keys": "1"},                 // keys not a list
 		{"msg_id": 17, "key": "1", "msg": 5},                                          // no type
+		{"type": "send", "msg_id": 18, "msg": 5},                                      // no key
 	} {
-		wantError(t, ask(bad), maelstrom.MalformedRequest, 12+i)
+		nodetest.WantError(t, ask(bad), "c1", maelstrom.MalformedRequest, 12+i)
 	}
-	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"send","msg_id":18,`)
+	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"send","msg_id":19,`)
 	tr.Quiet(20 * time.Millisecond)
 
-	// Still serving, and the refused sends appended nothing.
-	wantBody(t, ask(send(19, "1", json.RawMessage(`12`))), "c1", `{"type":"send_ok","offset":2,"in_reply_to":19}`)
+	// Still serving, and the refused sends appended nothing (not even
+	// under the empty key a send without one would have gone to).
+	nodetest.WantBody(t, ask(send(20, "1", json.RawMessage(`12`))), "c1", `{"type":"send_ok","offset":2,"in_reply_to":20}`)
+	nodetest.WantBody(t, ask(poll(21, map[string]int{"": 0})), "c1", `{"type":"poll_ok","msgs":{},"in_reply_to":21}`)
 	if err := tr.Close(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -81,7 +85,7 @@ func TestTranscriptOwnerForwards(t *testing.T) {
 
 	// A key n0 owns is served on the spot.
 	tr0.SendMsg("c1", "n0", send(2, local, json.RawMessage(`1`)))
-	wantBody(t, tr0.Next(), "c1", `{"type":"send_ok","offset":0,"in_reply_to":2}`)
+	nodetest.WantBody(t, tr0.Next(), "c1", `{"type":"send_ok","offset":0,"in_reply_to":2}`)
 
 	// A key n1 owns goes to n1, and n1's offset comes back to the client.
 	tr0.SendMsg("c1", "n0", send(3, remote, json.RawMessage(`"x"`)))
@@ -91,30 +95,30 @@ func TestTranscriptOwnerForwards(t *testing.T) {
 		t.Fatalf("forwarded send carries the wrong key or msg: %s", fwd.Line)
 	}
 	carry(t, tr1, tr0, "n0")
-	wantBody(t, tr0.Next(), "c1", `{"type":"send_ok","offset":0,"in_reply_to":3}`)
+	nodetest.WantBody(t, tr0.Next(), "c1", `{"type":"send_ok","offset":0,"in_reply_to":3}`)
 
 	// Sent through n1 directly, the same key continues at offset 1.
 	tr1.SendMsg("c2", "n1", send(4, remote, json.RawMessage(`"y"`)))
-	wantBody(t, tr1.Next(), "c2", `{"type":"send_ok","offset":1,"in_reply_to":4}`)
+	nodetest.WantBody(t, tr1.Next(), "c2", `{"type":"send_ok","offset":1,"in_reply_to":4}`)
 
 	// A poll over both keys asks n1 only for n1's key and merges.
 	tr0.SendMsg("c1", "n0", poll(5, map[string]int{local: 0, remote: 0}))
 	fwd = carry(t, tr0, tr1, "n1")
 	wantFields(t, fwd, "owner_poll", "msg_id", "offsets", "type")
 	carry(t, tr1, tr0, "n0")
-	wantBody(t, tr0.Next(), "c1", `{"type":"poll_ok","msgs":{"`+local+`":[[0,1]],"`+remote+`":[[0,"x"],[1,"y"]]},"in_reply_to":5}`)
+	nodetest.WantBody(t, tr0.Next(), "c1", `{"type":"poll_ok","msgs":{"`+local+`":[[0,1]],"`+remote+`":[[0,"x"],[1,"y"]]},"in_reply_to":5}`)
 
 	// Commits through n1 reach n0 for n0's key; listing through n0 asks n1.
 	tr1.SendMsg("c2", "n1", commit(6, map[string]int{local: 0, remote: 1}))
 	fwd = carry(t, tr1, tr0, "n0")
 	wantFields(t, fwd, "owner_commit", "msg_id", "offsets", "type")
 	carry(t, tr0, tr1, "n1")
-	wantBody(t, tr1.Next(), "c2", `{"type":"commit_offsets_ok","in_reply_to":6}`)
+	nodetest.WantBody(t, tr1.Next(), "c2", `{"type":"commit_offsets_ok","in_reply_to":6}`)
 	tr0.SendMsg("c1", "n0", list(7, local, remote))
 	fwd = carry(t, tr0, tr1, "n1")
 	wantFields(t, fwd, "owner_list", "keys", "msg_id", "type")
 	carry(t, tr1, tr0, "n0")
-	wantBody(t, tr0.Next(), "c1", `{"type":"list_committed_offsets_ok","offsets":{"`+local+`":0,"`+remote+`":1},"in_reply_to":7}`)
+	nodetest.WantBody(t, tr0.Next(), "c1", `{"type":"list_committed_offsets_ok","offsets":{"`+local+`":0,"`+remote+`":1},"in_reply_to":7}`)
 
 	// The owner never answers: n1 may have appended, so the client hears
 	// timeout (0, indefinite), not a definite failure.
@@ -122,15 +126,15 @@ func TestTranscriptOwnerForwards(t *testing.T) {
 	if fwd := tr0.Next(); fwd.Dest != "n1" || fwd.Type() != "owner_send" {
 		t.Fatalf("want owner_send to n1, got %s", fwd.Line)
 	}
-	wantError(t, tr0.Next(), maelstrom.Timeout, 8)
+	nodetest.WantError(t, tr0.Next(), "c1", maelstrom.Timeout, 8)
 
 	// Forwarding nodes refuse what they cannot serve, and keep going.
 	tr0.SendMsg("c1", "n0", map[string]any{"type": "owner_bogus", "msg_id": 9})
-	wantError(t, tr0.Next(), maelstrom.NotSupported, 9)
+	nodetest.WantError(t, tr0.Next(), "c1", maelstrom.NotSupported, 9)
 	tr0.SendMsg("c1", "n0", map[string]any{"type": "send", "msg_id": 10, "key": remote})
-	wantError(t, tr0.Next(), maelstrom.MalformedRequest, 10) // refused before forwarding
+	nodetest.WantError(t, tr0.Next(), "c1", maelstrom.MalformedRequest, 10) // refused before forwarding
 	tr0.SendMsg("c1", "n0", send(11, local, json.RawMessage(`2`)))
-	wantBody(t, tr0.Next(), "c1", `{"type":"send_ok","offset":1,"in_reply_to":11}`)
+	nodetest.WantBody(t, tr0.Next(), "c1", `{"type":"send_ok","offset":1,"in_reply_to":11}`)
 
 	for _, tr := range []*nodetest.Transcript{tr0, tr1} {
 		if err := tr.Close(); err != nil {
@@ -144,53 +148,53 @@ func TestTranscriptOwnerForwards(t *testing.T) {
 func TestTranscriptKV(t *testing.T) {
 	tr := nodetest.Start(t, kvNode())
 	tr.Init("n0", "n0", "n1")
-	store := newFakeKV(t, "lin-kv")
+	store := kvtest.New(t, kv.LinKV)
 
-	out := store.roundTrip(tr, "c1", "n0", send(2, "7", json.RawMessage(`70`)))
-	wantBody(t, out, "c1", `{"type":"send_ok","offset":0,"in_reply_to":2}`)
-	store.wantCalls("read next/7", "cas next/7 null 1 create", "write msg/7/0 70")
-	out = store.roundTrip(tr, "c1", "n0", send(3, "7", json.RawMessage(`71`)))
-	wantBody(t, out, "c1", `{"type":"send_ok","offset":1,"in_reply_to":3}`)
-	store.wantCalls("read next/7", "cas next/7 1 2", "write msg/7/1 71")
+	out := store.RoundTrip(tr, "c1", "n0", send(2, "7", json.RawMessage(`70`)))
+	nodetest.WantBody(t, out, "c1", `{"type":"send_ok","offset":0,"in_reply_to":2}`)
+	store.WantCalls("read next/7", "cas next/7 null 1 create", "write msg/7/0 70")
+	out = store.RoundTrip(tr, "c1", "n0", send(3, "7", json.RawMessage(`71`)))
+	nodetest.WantBody(t, out, "c1", `{"type":"send_ok","offset":1,"in_reply_to":3}`)
+	store.WantCalls("read next/7", "cas next/7 1 2", "write msg/7/1 71")
 
 	// Another node reserves offset 2 between this node's read and its
 	// CAS: the CAS fails with 22 and the node takes the next offset.
-	store.beforeCAS = func(key string) {
-		store.data["next/7"] = json.RawMessage(`3`)
-		store.data["msg/7/2"] = json.RawMessage(`72`)
-		store.beforeCAS = nil
+	store.BeforeCAS = func(key string) {
+		store.Data["next/7"] = json.RawMessage(`3`)
+		store.Data["msg/7/2"] = json.RawMessage(`72`)
+		store.BeforeCAS = nil
 	}
-	out = store.roundTrip(tr, "c1", "n0", send(4, "7", json.RawMessage(`73`)))
-	wantBody(t, out, "c1", `{"type":"send_ok","offset":3,"in_reply_to":4}`)
-	store.wantCalls("read next/7", "cas next/7 2 3", "read next/7", "cas next/7 3 4", "write msg/7/3 73")
+	out = store.RoundTrip(tr, "c1", "n0", send(4, "7", json.RawMessage(`73`)))
+	nodetest.WantBody(t, out, "c1", `{"type":"send_ok","offset":3,"in_reply_to":4}`)
+	store.WantCalls("read next/7", "cas next/7 2 3", "read next/7", "cas next/7 3 4", "write msg/7/3 73")
 
 	// Polls read the log out of lin-kv, the other node's message included.
-	out = store.roundTrip(tr, "c1", "n0", poll(5, map[string]int{"7": 1, "8": 0}))
-	wantBody(t, out, "c1", `{"type":"poll_ok","msgs":{"7":[[1,71],[2,72],[3,73]]},"in_reply_to":5}`)
-	store.wantCallSet("read msg/7/1", "read msg/7/2", "read msg/7/3", "read msg/7/4", "read msg/8/0")
+	out = store.RoundTrip(tr, "c1", "n0", poll(5, map[string]int{"7": 1, "8": 0}))
+	nodetest.WantBody(t, out, "c1", `{"type":"poll_ok","msgs":{"7":[[1,71],[2,72],[3,73]]},"in_reply_to":5}`)
+	store.WantCallSet("read msg/7/1", "read msg/7/2", "read msg/7/3", "read msg/7/4", "read msg/8/0")
 
-	out = store.roundTrip(tr, "c1", "n0", commit(6, map[string]int{"7": 2}))
-	wantBody(t, out, "c1", `{"type":"commit_offsets_ok","in_reply_to":6}`)
-	store.wantCalls("read commit/7", "cas commit/7 null 2 create")
-	out = store.roundTrip(tr, "c1", "n0", commit(7, map[string]int{"7": 1}))
-	wantBody(t, out, "c1", `{"type":"commit_offsets_ok","in_reply_to":7}`)
-	store.wantCalls("read commit/7") // already past 1: nothing to write
-	out = store.roundTrip(tr, "c1", "n0", list(8, "7", "8"))
-	wantBody(t, out, "c1", `{"type":"list_committed_offsets_ok","offsets":{"7":2},"in_reply_to":8}`)
-	store.wantCalls("read commit/7", "read commit/8")
+	out = store.RoundTrip(tr, "c1", "n0", commit(6, map[string]int{"7": 2}))
+	nodetest.WantBody(t, out, "c1", `{"type":"commit_offsets_ok","in_reply_to":6}`)
+	store.WantCalls("read commit/7", "cas commit/7 null 2 create")
+	out = store.RoundTrip(tr, "c1", "n0", commit(7, map[string]int{"7": 1}))
+	nodetest.WantBody(t, out, "c1", `{"type":"commit_offsets_ok","in_reply_to":7}`)
+	store.WantCalls("read commit/7") // already past 1: nothing to write
+	out = store.RoundTrip(tr, "c1", "n0", list(8, "7", "8"))
+	nodetest.WantBody(t, out, "c1", `{"type":"list_committed_offsets_ok","offsets":{"7":2},"in_reply_to":8}`)
+	store.WantCalls("read commit/7", "read commit/8")
 
-	out = store.roundTrip(tr, "c1", "n0", map[string]any{"type": "owner_send", "msg_id": 9, "key": "7", "msg": 1})
-	wantError(t, out, maelstrom.NotSupported, 9)
-	out = store.roundTrip(tr, "c1", "n0", map[string]any{"type": "poll", "msg_id": 10, "offsets": map[string]any{"7": "zero"}})
-	wantError(t, out, maelstrom.MalformedRequest, 10)
-	out = store.roundTrip(tr, "c1", "n0", map[string]any{"type": "send", "msg_id": 11, "key": "7"})
-	wantError(t, out, maelstrom.MalformedRequest, 11)
-	store.wantCalls()
+	out = store.RoundTrip(tr, "c1", "n0", map[string]any{"type": "owner_send", "msg_id": 9, "key": "7", "msg": 1})
+	nodetest.WantError(t, out, "c1", maelstrom.NotSupported, 9)
+	out = store.RoundTrip(tr, "c1", "n0", map[string]any{"type": "poll", "msg_id": 10, "offsets": map[string]any{"7": "zero"}})
+	nodetest.WantError(t, out, "c1", maelstrom.MalformedRequest, 10)
+	out = store.RoundTrip(tr, "c1", "n0", map[string]any{"type": "send", "msg_id": 11, "key": "7"})
+	nodetest.WantError(t, out, "c1", maelstrom.MalformedRequest, 11)
+	store.WantCalls()
 	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"poll","msg_id":12,`)
 	tr.Quiet(20 * time.Millisecond)
 
-	out = store.roundTrip(tr, "c1", "n0", send(13, "7", json.RawMessage(`74`)))
-	wantBody(t, out, "c1", `{"type":"send_ok","offset":4,"in_reply_to":13}`)
+	out = store.RoundTrip(tr, "c1", "n0", send(13, "7", json.RawMessage(`74`)))
+	nodetest.WantBody(t, out, "c1", `{"type":"send_ok","offset":4,"in_reply_to":13}`)
 	if err := tr.Close(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -257,161 +261,4 @@ func rawField(t *testing.T, out nodetest.Output, key string) json.RawMessage {
 		t.Fatalf("body: %v (%s)", err, out.Line)
 	}
 	return body[key]
-}
-
-// wantBody fails unless out goes to dest with exactly the body want (as
-// JSON values: key order and number spelling aside).
-func wantBody(t *testing.T, out nodetest.Output, dest, want string) {
-	t.Helper()
-	var got, exp any
-	if err := json.Unmarshal(out.RawBody, &got); err != nil {
-		t.Fatalf("reply body: %v (%s)", err, out.Line)
-	}
-	if err := json.Unmarshal([]byte(want), &exp); err != nil {
-		t.Fatalf("bad expectation %s: %v", want, err)
-	}
-	if out.Dest != dest || !reflect.DeepEqual(got, exp) {
-		t.Fatalf("want to %s body %s, got %s", dest, want, out.Line)
-	}
-}
-
-// wantError fails unless out is an error reply with code to msgID that
-// has exactly Maelstrom's error fields (type, code, text, in_reply_to).
-func wantError(t *testing.T, out nodetest.Output, code, msgID int) {
-	t.Helper()
-	_, hasText := out.Body["text"]
-	if out.Type() != "error" || out.Int("code") != code || out.Int("in_reply_to") != msgID ||
-		!hasText || len(out.Body) != 4 {
-		t.Fatalf("want error %d in reply to %d, got %s", code, msgID, out.Line)
-	}
-}
-
-// fakeKV answers a node's key/value calls the way Maelstrom's lin-kv
-// does (read, write, cas with create_if_not_exists; errors 20 and 22),
-// against one current state.
-type fakeKV struct {
-	t         *testing.T
-	service   string
-	data      map[string]json.RawMessage
-	calls     []string         // one line per call since the last wantCalls
-	beforeCAS func(key string) // if set, runs before a cas is evaluated: a concurrent writer
-}
-
-func newFakeKV(t *testing.T, service string) *fakeKV {
-	return &fakeKV{t: t, service: service, data: map[string]json.RawMessage{}}
-}
-
-// roundTrip sends body from client to the node and answers the node's
-// service calls until it replies to client; it returns that reply.
-func (f *fakeKV) roundTrip(tr *nodetest.Transcript, client, nodeID string, body map[string]any) nodetest.Output {
-	f.t.Helper()
-	tr.SendMsg(client, nodeID, body)
-	for {
-		out := tr.Next()
-		switch out.Dest {
-		case client:
-			return out
-		case f.service:
-			if out.Src != nodeID {
-				f.t.Fatalf("service call from %q, want %q: %s", out.Src, nodeID, out.Line)
-			}
-			f.serve(tr, out)
-		default:
-			f.t.Fatalf("message to neither %s nor %s: %s", client, f.service, out.Line)
-		}
-	}
-}
-
-// serve answers one service call, checking it carries only the fields
-// the service reads.
-func (f *fakeKV) serve(tr *nodetest.Transcript, out nodetest.Output) {
-	f.t.Helper()
-	var req map[string]json.RawMessage
-	if err := json.Unmarshal(out.RawBody, &req); err != nil {
-		f.t.Fatalf("service call body: %v (%s)", err, out.Line)
-	}
-	allowed := map[string]string{
-		"read":  " key msg_id type ",
-		"write": " key msg_id type value ",
-		"cas":   " create_if_not_exists from key msg_id to type ",
-	}[out.Type()]
-	for k := range req {
-		if !strings.Contains(allowed, " "+k+" ") {
-			f.t.Fatalf("unexpected field %q in %s call: %s", k, out.Type(), out.Line)
-		}
-	}
-	var key string
-	if err := json.Unmarshal(req["key"], &key); err != nil || out.Int("msg_id") < 0 {
-		f.t.Fatalf("service call needs a string key and a msg_id: %s", out.Line)
-	}
-	reply := map[string]any{"in_reply_to": out.Int("msg_id")}
-	fail := func(code int, text string) {
-		reply["type"], reply["code"], reply["text"] = "error", code, text
-	}
-	switch out.Type() {
-	case "read":
-		f.calls = append(f.calls, "read "+key)
-		if cur, ok := f.data[key]; ok {
-			reply["type"], reply["value"] = "read_ok", cur
-		} else {
-			fail(maelstrom.KeyDoesNotExist, "key does not exist")
-		}
-	case "write":
-		f.calls = append(f.calls, "write "+key+" "+string(req["value"]))
-		f.data[key] = req["value"]
-		reply["type"] = "write_ok"
-	case "cas":
-		var create bool
-		_ = json.Unmarshal(req["create_if_not_exists"], &create)
-		call := "cas " + key + " " + string(req["from"]) + " " + string(req["to"])
-		if create {
-			call += " create"
-		}
-		f.calls = append(f.calls, call)
-		if f.beforeCAS != nil {
-			f.beforeCAS(key)
-		}
-		cur, exists := f.data[key]
-		switch {
-		case !exists && create:
-			f.data[key] = req["to"]
-			reply["type"] = "cas_ok"
-		case !exists:
-			fail(maelstrom.KeyDoesNotExist, "key does not exist")
-		case !sameJSON(cur, req["from"]):
-			fail(maelstrom.PreconditionFailed, "expected "+string(req["from"])+", had "+string(cur))
-		default:
-			f.data[key] = req["to"]
-			reply["type"] = "cas_ok"
-		}
-	default:
-		f.t.Fatalf("unknown service call: %s", out.Line)
-	}
-	tr.SendMsg(f.service, out.Src, reply)
-}
-
-// wantCalls fails unless the service calls since the last check are
-// exactly these, in order.
-func (f *fakeKV) wantCalls(want ...string) {
-	f.t.Helper()
-	if strings.Join(f.calls, "\n") != strings.Join(want, "\n") {
-		f.t.Fatalf("service calls:\n  %s\nwant:\n  %s", strings.Join(f.calls, "\n  "), strings.Join(want, "\n  "))
-	}
-	f.calls = nil
-}
-
-// wantCallSet is wantCalls for calls made in parallel, in any order.
-func (f *fakeKV) wantCallSet(want ...string) {
-	f.t.Helper()
-	sort.Strings(f.calls)
-	sort.Strings(want)
-	f.wantCalls(want...)
-}
-
-func sameJSON(a, b json.RawMessage) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	return reflect.DeepEqual(x, y)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
 	"time"
 
@@ -27,36 +26,32 @@ func TestTranscript(t *testing.T) {
 	// write once it has made one); writes come back unchanged. The reply
 	// does not wait for the peer.
 	out := txn(`[["r",1,null],["w",1,6],["r",1,null],["w",2,7],["w",2,8],["r",2,null],["r",3,null]]`)
-	wantBody(t, out, "c1", `{"type":"txn_ok","txn":[["r",1,null],["w",1,6],["r",1,6],["w",2,7],["w",2,8],["r",2,8],["r",3,null]],"in_reply_to":2}`)
+	nodetest.WantBody(t, out, "c1", `{"type":"txn_ok","txn":[["r",1,null],["w",1,6],["r",1,6],["w",2,7],["w",2,8],["r",2,8],["r",3,null]],"in_reply_to":2}`)
 
 	// Within a tick the committed write set (final values only) goes to
 	// the peer, fire-and-forget (no msg_id), and again on the next tick
 	// while the peer has not acknowledged it.
 	const replicate = `{"type":"txn_replicate","origin":"n0","entries":[{"seq":1,"ts":{"t":1,"n":"n0"},"w":[{"k":1,"v":6},{"k":2,"v":8}]}]}`
 	start := time.Now()
-	wantBody(t, tr.Next(), "n1", replicate)
-	wantBody(t, tr.Next(), "n1", replicate)
+	nodetest.WantBody(t, tr.Next(), "n1", replicate)
+	nodetest.WantBody(t, tr.Next(), "n1", replicate)
 	if waited := time.Since(start); waited > 10*replicateEvery {
 		t.Errorf("two replication rounds took %v, interval is %v", waited, replicateEvery)
 	}
 
-	// Once n1 acknowledges, the resending stops: wait for a stretch longer
-	// than a tick with no replication message, probing with read-only
-	// txns (which replicate nothing) to mark time in the transcript.
+	// Once n1 acknowledges, the resending stops: within a few ticks comes
+	// a stretch longer than a tick with no replication message. (Ticks
+	// already under way when the ack lands may still resend.)
 	tr.SendMsg("n1", "n0", map[string]any{"type": "txn_replicate_ack", "origin": "n0", "upto": 1})
-	for round := 0; ; round++ {
-		if round == 5 {
-			t.Fatalf("still resending %d ticks after the peer acknowledged", round)
-		}
-		time.Sleep(replicateEvery + replicateEvery/5)
-		resent := 0
-		for out := txn(`[["r",1,null]]`); out.Dest != "c1"; out = tr.Next() {
-			wantBody(t, out, "n1", replicate)
-			resent++
-		}
-		if resent == 0 {
+	for resent := 0; ; resent++ {
+		out, ok := tr.NextWithin(replicateEvery + replicateEvery/5)
+		if !ok {
 			break
 		}
+		if resent == 5 {
+			t.Fatalf("still resending %d ticks after the peer acknowledged", resent)
+		}
+		nodetest.WantBody(t, out, "n1", replicate)
 	}
 
 	// The peer's write sets are applied and acknowledged (a gap-free
@@ -65,20 +60,20 @@ func TestTranscript(t *testing.T) {
 	tr.SendMsg("n1", "n0", map[string]any{"type": "txn_replicate", "origin": "n1", "entries": []any{
 		map[string]any{"seq": 1, "ts": map[string]any{"t": 5, "n": "n1"}, "w": []any{map[string]any{"k": 1, "v": 60}, map[string]any{"k": 3, "v": 90}}},
 	}})
-	wantBody(t, tr.Next(), "n1", `{"type":"txn_replicate_ack","origin":"n1","upto":1}`)
+	nodetest.WantBody(t, tr.Next(), "n1", `{"type":"txn_replicate_ack","origin":"n1","upto":1}`)
 	tr.SendMsg("n1", "n0", map[string]any{"type": "txn_replicate", "origin": "n1", "entries": []any{
 		map[string]any{"seq": 1, "ts": map[string]any{"t": 5, "n": "n1"}, "w": []any{map[string]any{"k": 1, "v": 60}, map[string]any{"k": 3, "v": 90}}},
 		map[string]any{"seq": 2, "ts": map[string]any{"t": 4, "n": "n1"}, "w": []any{map[string]any{"k": 1, "v": 61}, map[string]any{"k": 2, "v": 80}}},
 	}})
-	wantBody(t, tr.Next(), "n1", `{"type":"txn_replicate_ack","origin":"n1","upto":2}`)
+	nodetest.WantBody(t, tr.Next(), "n1", `{"type":"txn_replicate_ack","origin":"n1","upto":2}`)
 	out = txn(`[["r",1,null],["r",2,null],["r",3,null]]`)
-	wantBody(t, out, "c1", `{"type":"txn_ok","txn":[["r",1,60],["r",2,80],["r",3,90]],"in_reply_to":`+itoa(msgID)+`}`)
+	nodetest.WantBody(t, out, "c1", `{"type":"txn_ok","txn":[["r",1,60],["r",2,80],["r",3,90]],"in_reply_to":`+itoa(msgID)+`}`)
 	tr.Quiet(2 * replicateEvery) // read-only txns and applied peer writes are not sent on
 
 	// A txn after the peer's writes is stamped after them (t > 5), so it
 	// wins wherever both are applied.
 	out = txn(`[["w",3,91]]`)
-	wantBody(t, out, "c1", `{"type":"txn_ok","txn":[["w",3,91]],"in_reply_to":`+itoa(msgID)+`}`)
+	nodetest.WantBody(t, out, "c1", `{"type":"txn_ok","txn":[["w",3,91]],"in_reply_to":`+itoa(msgID)+`}`)
 	out = tr.Next()
 	var rep struct {
 		Entries []struct {
@@ -88,7 +83,7 @@ func TestTranscript(t *testing.T) {
 	if err := json.Unmarshal(out.RawBody, &rep); err != nil || len(rep.Entries) != 1 || rep.Entries[0].TS.T <= 5 {
 		t.Fatalf("want one entry stamped after t=5, got %s", out.Line)
 	}
-	wantBody(t, out, "n1", `{"type":"txn_replicate","origin":"n0","entries":[{"seq":2,"ts":{"t":`+itoa(rep.Entries[0].TS.T)+`,"n":"n0"},"w":[{"k":3,"v":91}]}]}`)
+	nodetest.WantBody(t, out, "n1", `{"type":"txn_replicate","origin":"n0","entries":[{"seq":2,"ts":{"t":`+itoa(rep.Entries[0].TS.T)+`,"n":"n0"},"w":[{"k":3,"v":91}]}]}`)
 	tr.SendMsg("n1", "n0", map[string]any{"type": "txn_replicate_ack", "origin": "n0", "upto": 2})
 
 	// Maelstrom's error codes for what the node cannot serve; replication
@@ -102,7 +97,7 @@ func TestTranscript(t *testing.T) {
 		}
 	}
 	tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": 100, "key": 1})
-	wantError(t, next(), maelstrom.NotSupported, 100)
+	nodetest.WantError(t, next(), "c1", maelstrom.NotSupported, 100)
 	for i, bad := range []string{
 		`{"type":"txn","msg_id":101}`,                         // no txn
 		`{"type":"txn","msg_id":102,"txn":"r"}`,               // not a list
@@ -114,13 +109,13 @@ func TestTranscript(t *testing.T) {
 		`{"msg_id":108,"txn":[]}`,                             // no type
 	} {
 		tr.Send(`{"src":"c1","dest":"n0","body":` + bad + `}`)
-		wantError(t, next(), maelstrom.MalformedRequest, 101+i)
+		nodetest.WantError(t, next(), "c1", maelstrom.MalformedRequest, 101+i)
 	}
 	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"txn","msg_id":109,`)
 
 	// Still serving, and the refused txns wrote nothing (key 1 is not 2).
 	tr.SendMsg("c1", "n0", map[string]any{"type": "txn", "msg_id": 110, "txn": []any{[]any{"r", 1, nil}, []any{"r", 3, nil}}})
-	wantBody(t, next(), "c1", `{"type":"txn_ok","txn":[["r",1,60],["r",3,91]],"in_reply_to":110}`)
+	nodetest.WantBody(t, next(), "c1", `{"type":"txn_ok","txn":[["r",1,60],["r",3,91]],"in_reply_to":110}`)
 	if err := tr.Close(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -131,39 +126,12 @@ func TestTranscriptSingleNode(t *testing.T) {
 	tr := nodetest.Start(t, newNode())
 	tr.Init("n0", "n0")
 	tr.SendMsg("c1", "n0", map[string]any{"type": "txn", "msg_id": 2, "txn": []any{[]any{"w", 1, 1}, []any{"r", 1, nil}, []any{"r", 2, nil}}})
-	wantBody(t, tr.Next(), "c1", `{"type":"txn_ok","txn":[["w",1,1],["r",1,1],["r",2,null]],"in_reply_to":2}`)
+	nodetest.WantBody(t, tr.Next(), "c1", `{"type":"txn_ok","txn":[["w",1,1],["r",1,1],["r",2,null]],"in_reply_to":2}`)
 	tr.Quiet(2 * replicateEvery)
 	tr.SendMsg("c1", "n0", map[string]any{"type": "txn", "msg_id": 3, "txn": []any{}})
-	wantBody(t, tr.Next(), "c1", `{"type":"txn_ok","txn":[],"in_reply_to":3}`)
+	nodetest.WantBody(t, tr.Next(), "c1", `{"type":"txn_ok","txn":[],"in_reply_to":3}`)
 	if err := tr.Close(); err != nil {
 		t.Fatalf("Run: %v", err)
-	}
-}
-
-// wantBody fails unless out goes to dest with exactly the body want (as
-// JSON values: key order and number spelling aside).
-func wantBody(t *testing.T, out nodetest.Output, dest, want string) {
-	t.Helper()
-	var got, exp any
-	if err := json.Unmarshal(out.RawBody, &got); err != nil {
-		t.Fatalf("body: %v (%s)", err, out.Line)
-	}
-	if err := json.Unmarshal([]byte(want), &exp); err != nil {
-		t.Fatalf("bad expectation %s: %v", want, err)
-	}
-	if out.Dest != dest || !reflect.DeepEqual(got, exp) {
-		t.Fatalf("want to %s body %s, got %s", dest, want, out.Line)
-	}
-}
-
-// wantError fails unless out is an error reply with code to msgID that
-// has exactly Maelstrom's error fields (type, code, text, in_reply_to).
-func wantError(t *testing.T, out nodetest.Output, code, msgID int) {
-	t.Helper()
-	_, hasText := out.Body["text"]
-	if out.Dest != "c1" || out.Type() != "error" || out.Int("code") != code || out.Int("in_reply_to") != msgID ||
-		!hasText || len(out.Body) != 4 {
-		t.Fatalf("want error %d in reply to %d, got %s", code, msgID, out.Line)
 	}
 }
 

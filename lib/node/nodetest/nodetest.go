@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"strconv"
 	"sync"
 	"testing"
@@ -113,12 +114,22 @@ func (tr *Transcript) Init(id string, nodeIDs ...string) {
 // Next returns the node's next message, failing the test after Wait.
 func (tr *Transcript) Next() Output {
 	tr.t.Helper()
+	o, ok := tr.NextWithin(Wait)
+	if !ok {
+		tr.t.Fatalf("no message from node within %v; node log:\n%s", Wait, tr.Logs())
+	}
+	return o
+}
+
+// NextWithin returns the node's next message if it writes one within d,
+// and false otherwise: for tests that expect a node to fall silent, where
+// silence is the outcome rather than a failure.
+func (tr *Transcript) NextWithin(d time.Duration) (Output, bool) {
 	select {
 	case o := <-tr.out:
-		return o
-	case <-time.After(Wait):
-		tr.t.Fatalf("no message from node within %v; node log:\n%s", Wait, tr.Logs())
-		return Output{}
+		return o, true
+	case <-time.After(d):
+		return Output{}, false
 	}
 }
 
@@ -143,6 +154,34 @@ func (tr *Transcript) Close() error {
 		}
 	})
 	return tr.runErr
+}
+
+// WantBody fails unless out goes to dest with exactly the body want (as
+// JSON values: key order and number spelling aside).
+func WantBody(t testing.TB, out Output, dest, want string) {
+	t.Helper()
+	var got, exp any
+	if err := json.Unmarshal(out.RawBody, &got); err != nil {
+		t.Fatalf("body: %v (%s)", err, out.Line)
+	}
+	if err := json.Unmarshal([]byte(want), &exp); err != nil {
+		t.Fatalf("bad expectation %s: %v", want, err)
+	}
+	if out.Dest != dest || !reflect.DeepEqual(got, exp) {
+		t.Fatalf("want to %s body %s, got %s", dest, want, out.Line)
+	}
+}
+
+// WantError fails unless out goes to dest as an error reply with code to
+// msgID that has exactly Maelstrom's error fields (type, code, text,
+// in_reply_to).
+func WantError(t testing.TB, out Output, dest string, code, msgID int) {
+	t.Helper()
+	_, hasText := out.Body["text"]
+	if out.Dest != dest || out.Type() != "error" || out.Int("code") != code || out.Int("in_reply_to") != msgID ||
+		!hasText || len(out.Body) != 4 {
+		t.Fatalf("want to %s error %d in reply to %d, got %s", dest, code, msgID, out.Line)
+	}
 }
 
 // Logs is everything the node has logged so far.

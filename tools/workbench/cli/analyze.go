@@ -104,16 +104,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stdout, "re-checked %s (%d history entries)\n", dir, len(loaded.History))
-	switch res.Valid() {
-	case checker.Valid:
-		fmt.Fprintln(stdout, "Everything looks good! ヽ(‘ー`)ノ")
-		return ExitValid
-	case checker.Invalid:
-		fmt.Fprintln(stdout, "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻")
-		return ExitInvalid
-	}
-	fmt.Fprintln(stdout, "Errors occurred during analysis, but no anomalies found. ಠ~ಠ")
-	return ExitUnknown
+	return announce(stdout, res.Valid())
 }
 
 // loadNet reads the run's network journal, from which the :net stats are

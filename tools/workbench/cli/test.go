@@ -471,7 +471,13 @@ func printVerdict(out *runner.Outcome, run *store.Run, seed uint64, stdout, stde
 		fmt.Fprintln(stdout, "A node crashed before teardown; the test is void (Maelstrom aborts here too).")
 		return ExitCrash
 	}
-	switch out.Valid {
+	return announce(stdout, out.Valid)
+}
+
+// announce prints Maelstrom's closing line for a verdict and returns the
+// exit status that goes with it (0 valid, 1 invalid, 2 unknown).
+func announce(stdout io.Writer, v checker.Validity) int {
+	switch v {
 	case checker.Valid:
 		fmt.Fprintln(stdout, "Everything looks good! ヽ(‘ー`)ノ")
 		return ExitValid

@@ -5,10 +5,16 @@
 package history
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"math/big"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Type is the kind of a history entry, as in Jepsen.
@@ -127,28 +133,119 @@ func Float(v any) (float64, bool) {
 	return 0, false
 }
 
-// Key is a canonical string for a JSON-compatible value, for use as a map
-// key when values are compared by equality (unique-ids, set elements).
-// 1 and 1.0 give different keys, as in Maelstrom (Clojure longs and
-// doubles differ).
+// Key is a canonical string for a JSON-compatible value under Clojure's =,
+// which is how Maelstrom compares values (unique ids, set elements, kv
+// values in CAS), for use as a map key:
+//   - integers are equal by value however spelled (12, -0 = 0, and past
+//     64 bits, as Maelstrom reads those as BigInts);
+//   - decimals (JSON numbers with a fraction or exponent, read as doubles)
+//     are equal by value: 1.0 = 1.00, 1e2 = 100.0, -0.0 = 0.0;
+//   - an integer never equals a decimal (1 ≠ 1.0: Clojure longs and
+//     doubles differ);
+//   - strings, booleans and null by value, arrays element by element,
+//     objects by their key/value pairs in any order.
+//
+// Values are expected as decoded with json.Decoder.UseNumber; a float64
+// holding an integer came from a JSON integer read without it and counts
+// as that integer. Go ints are accepted, and any other type goes through
+// its JSON form. The key reads as JSON (a decimal always shows a point or
+// an exponent), so it can be shown to people.
 func Key(v any) string {
-	switch n := v.(type) {
+	var b strings.Builder
+	writeKey(&b, v)
+	return b.String()
+}
+
+func writeKey(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	case string:
+		q, _ := json.Marshal(x) // a string always marshals
+		b.Write(q)
 	case json.Number:
-		return string(n)
+		writeNumberKey(b, string(x))
 	case int:
-		return strconv.Itoa(n)
+		b.WriteString(strconv.Itoa(x))
 	case int64:
-		return strconv.FormatInt(n, 10)
+		b.WriteString(strconv.FormatInt(x, 10))
 	case float64:
-		if n == math.Trunc(n) && math.Abs(n) < 1<<53 {
-			// A float64 that holds an integer came from a JSON integer
-			// read without UseNumber; treat it as that integer.
-			return strconv.FormatInt(int64(n), 10)
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			b.WriteString(strconv.FormatInt(int64(x), 10))
+		} else {
+			writeDecimalKey(b, x)
+		}
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeKey(b, e)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		b.WriteByte('{')
+		for i, k := range slices.Sorted(maps.Keys(x)) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeKey(b, k)
+			b.WriteByte(':')
+			writeKey(b, x[k])
+		}
+		b.WriteByte('}')
+	default:
+		// Anything else (structs, typed slices in tests) by its JSON form.
+		raw, err := json.Marshal(x)
+		if err != nil {
+			fmt.Fprintf(b, "?%#v", x)
+			return
+		}
+		var generic any
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if d.Decode(&generic) != nil {
+			b.WriteString("?" + string(raw))
+			return
+		}
+		writeKey(b, generic)
+	}
+}
+
+func writeNumberKey(b *strings.Builder, s string) {
+	if !strings.ContainsAny(s, ".eE") {
+		if n, ok := new(big.Int).SetString(s, 10); ok {
+			b.WriteString(n.String())
+			return
 		}
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%#v", v)
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		b.WriteString("?" + s)
+		return
 	}
-	return string(b)
+	writeDecimalKey(b, f) // out of range reads as ±Infinity, as a double does
+}
+
+func writeDecimalKey(b *strings.Builder, f float64) {
+	switch {
+	case math.IsNaN(f):
+		b.WriteString("NaN")
+	case math.IsInf(f, 1):
+		b.WriteString("Infinity")
+	case math.IsInf(f, -1):
+		b.WriteString("-Infinity")
+	default:
+		if f == 0 {
+			f = 0 // -0.0 = 0.0
+		}
+		s := strconv.FormatFloat(f, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".e") {
+			s += ".0"
+		}
+		b.WriteString(s)
+	}
 }

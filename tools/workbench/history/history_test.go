@@ -57,3 +57,43 @@ func TestKeyDistinguishesIntegersFromDecimals(t *testing.T) {
 		t.Error("different composite values share a key")
 	}
 }
+
+func TestKeyIsClojureEquality(t *testing.T) {
+	same := [][2]any{
+		{json.Number("1"), 1},
+		{json.Number("-0"), json.Number("0")},
+		{json.Number("1.0"), json.Number("1.00")},
+		{json.Number("1e2"), json.Number("100.0")},
+		{json.Number("-0.0"), json.Number("0.0")},
+		{json.Number("12345678901234567890"), json.Number("12345678901234567890")},
+		{map[string]any{"a": 1, "b": []any{nil}}, map[string]any{"b": []any{nil}, "a": json.Number("1")}},
+		{map[string]any{"a": json.Number("1"), "b": "x"}, map[string]any{"b": "x", "a": json.Number("1")}},
+		{[]int{1, 2}, []any{json.Number("1"), json.Number("2")}},
+	}
+	for _, p := range same {
+		if Key(p[0]) != Key(p[1]) {
+			t.Errorf("%v and %v should be equal: keys %s and %s", p[0], p[1], Key(p[0]), Key(p[1]))
+		}
+	}
+	differ := [][2]any{
+		{json.Number("1"), json.Number("1.0")},
+		{json.Number("100"), json.Number("1e2")},
+		{json.Number("1"), "1"},
+		{nil, false},
+		{nil, "null"},
+		{[]any{1, 2}, []any{2, 1}},
+		{[]any{json.Number("1")}, []any{json.Number("1.0")}},
+		{json.Number("12345678901234567890"), json.Number("12345678901234567891")},
+	}
+	for _, p := range differ {
+		if Key(p[0]) == Key(p[1]) {
+			t.Errorf("%v and %v should differ: both %s", p[0], p[1], Key(p[0]))
+		}
+	}
+	// The key reads as JSON, so it can go in messages to people.
+	for v, want := range map[any]string{"n0-1": `"n0-1"`, json.Number("17"): "17", json.Number("1e2"): "100.0", nil: "null"} {
+		if got := Key(v); got != want {
+			t.Errorf("Key(%#v) = %s, want %s", v, got, want)
+		}
+	}
+}

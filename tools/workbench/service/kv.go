@@ -3,6 +3,8 @@ package service
 import (
 	"fmt"
 	"maps"
+
+	"github.com/glomers/glomers/tools/workbench/history"
 )
 
 // Maelstrom's error codes the key/value services answer with.
@@ -13,8 +15,8 @@ const (
 	createIfNotExistsField = "create_if_not_exists"
 )
 
-// entry is one stored value with its canonical form, kept so comparisons
-// don't re-render it.
+// entry is one stored value with its history.Key (its identity under
+// Clojure's =), kept so comparisons don't re-render it.
 type entry struct {
 	key   any
 	value any
@@ -61,7 +63,7 @@ var (
 // looks at.
 func (f kvFlavour) apply(s *kvState, body map[string]any) (next *kvState, changed bool, reply map[string]any, err error) {
 	k := body["key"]
-	kc := canonical(k)
+	kc := history.Key(k)
 	switch body["type"] {
 	case "read":
 		e, ok := s.m[kc]
@@ -71,7 +73,7 @@ func (f kvFlavour) apply(s *kvState, body map[string]any) (next *kvState, change
 		return s, false, map[string]any{"type": "read_ok", "value": e.value}, nil
 	case "write":
 		v := body["value"]
-		vc := canonical(v)
+		vc := history.Key(v)
 		if e, ok := s.m[kc]; ok && e.canon == vc {
 			return s, false, map[string]any{"type": "write_ok"}, nil
 		}
@@ -81,15 +83,15 @@ func (f kvFlavour) apply(s *kvState, body map[string]any) (next *kvState, change
 		e, ok := s.m[kc]
 		if !ok {
 			if f.honourCreate && truthy(body[createIfNotExistsField]) {
-				return s.with(kc, entry{key: k, value: to, canon: canonical(to)}), true, map[string]any{"type": "cas_ok"}, nil
+				return s.with(kc, entry{key: k, value: to, canon: history.Key(to)}), true, map[string]any{"type": "cas_ok"}, nil
 			}
 			return s, false, errorBody(codeKeyDoesNotExist, textKeyDoesNotExist), nil
 		}
-		if canonical(from) != e.canon {
+		if history.Key(from) != e.canon {
 			return s, false, errorBody(codePreconditionFailed,
 				"current value "+prStr(e.value)+" is not "+f.fromText(from)), nil
 		}
-		tc := canonical(to)
+		tc := history.Key(to)
 		if tc == e.canon {
 			return s, false, map[string]any{"type": "cas_ok"}, nil
 		}

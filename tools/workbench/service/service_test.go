@@ -204,30 +204,9 @@ func TestLWWKVReplicasNeverConverge(t *testing.T) {
 	}
 }
 
-func TestCanonicalEquality(t *testing.T) {
-	same := [][2]any{
-		{json.Number("1"), 1},
-		{json.Number("-0"), json.Number("0")},
-		{json.Number("1.0"), json.Number("1.00")},
-		{json.Number("1e2"), json.Number("100.0")},
-		{map[string]any{"a": 1, "b": []any{nil}}, map[string]any{"b": []any{nil}, "a": json.Number("1")}},
-	}
-	for _, p := range same {
-		if canonical(p[0]) != canonical(p[1]) {
-			t.Errorf("%v and %v should be equal", p[0], p[1])
-		}
-	}
-	differ := [][2]any{
-		{json.Number("1"), json.Number("1.0")},
-		{json.Number("1"), "1"},
-		{nil, false},
-		{[]any{1, 2}, []any{2, 1}},
-	}
-	for _, p := range differ {
-		if canonical(p[0]) == canonical(p[1]) {
-			t.Errorf("%v and %v should differ", p[0], p[1])
-		}
-	}
+// Value equality (history.Key) is tested in package history; these are
+// the renderings the services' error texts use.
+func TestClojureRendering(t *testing.T) {
 	if got := prStr(map[string]any{"b": []any{1, "x"}, "a": nil}); got != `{"a" nil, "b" [1 "x"]}` {
 		t.Errorf("prStr = %s", got)
 	}

@@ -119,29 +119,13 @@ func jsonSafe(v any) any {
 		}
 		return out
 	case map[float64]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			out[fmt.Sprint(k)] = jsonSafe(val)
-		}
-		return out
+		return stringKeyed(x)
 	case map[any]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			out[fmt.Sprint(k)] = jsonSafe(val)
-		}
-		return out
+		return stringKeyed(x)
 	case map[int]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			out[fmt.Sprint(k)] = jsonSafe(val)
-		}
-		return out
+		return stringKeyed(x)
 	case map[int64]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			out[fmt.Sprint(k)] = jsonSafe(val)
-		}
-		return out
+		return stringKeyed(x)
 	case []any:
 		out := make([]any, len(x))
 		for i, val := range x {
@@ -150,6 +134,16 @@ func jsonSafe(v any) any {
 		return out
 	}
 	return v
+}
+
+// stringKeyed is jsonSafe for a map whose keys are not strings: each key
+// becomes its fmt.Sprint form.
+func stringKeyed[K comparable](m map[K]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, val := range m {
+		out[fmt.Sprint(k)] = jsonSafe(val)
+	}
+	return out
 }
 
 // WriteHistory writes history.txt (Jepsen's tab-separated lines) and

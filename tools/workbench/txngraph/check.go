@@ -417,6 +417,14 @@ func (a *analysis) buildGraph(versionEdges map[int64][][2]int64, process, realti
 			}
 		}
 	}
+	a.orderEdges(g, process, realtime)
+	g.freeze()
+}
+
+// orderEdges adds the edges that come from the order txns ran in rather
+// than from the values they saw, as the consistency models need them:
+// each process's txns in sequence, and realtime precedence.
+func (a *analysis) orderEdges(g *graph, process, realtime bool) {
 	if process {
 		last := map[int]int32{}
 		for vtx, i := range a.ok {
@@ -430,7 +438,6 @@ func (a *analysis) buildGraph(versionEdges map[int64][][2]int64, process, realti
 	if realtime {
 		a.realtimeEdges(g)
 	}
-	g.freeze()
 }
 
 type kvWriter struct {

@@ -18,26 +18,18 @@ const (
 // and ["append", k, e]. A read value that is not a list of integers is
 // kept in Raw (a garbage read).
 func ParseAppendMops(v any) ([]Mop, error) {
-	list, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("txn value %v is not a list", v)
-	}
-	mops := make([]Mop, 0, len(list))
-	for i, raw := range list {
-		triple, ok := raw.([]any)
-		if !ok || len(triple) != 3 {
-			return nil, fmt.Errorf("micro-op %d (%v) is not [f k v]", i, raw)
-		}
+	return parseTriples(v, func(i int, triple []any) (Mop, error) {
 		f, _ := triple[0].(string)
-		k, ok := history.Int(triple[1])
-		if !ok {
-			return nil, fmt.Errorf("micro-op %d has non-integer key %v", i, triple[1])
+		k, err := mopKey(i, triple[1])
+		if err != nil {
+			return Mop{}, err
 		}
 		m := Mop{F: f, Key: k}
+		var ok bool
 		switch f {
 		case "append":
 			if m.Value, ok = history.Int(triple[2]); !ok {
-				return nil, fmt.Errorf("micro-op %d appends non-integer %v", i, triple[2])
+				return Mop{}, fmt.Errorf("micro-op %d appends non-integer %v", i, triple[2])
 			}
 		case "r":
 			switch x := triple[2].(type) {
@@ -57,11 +49,10 @@ func ParseAppendMops(v any) ([]Mop, error) {
 				m.Raw = triple[2]
 			}
 		default:
-			return nil, fmt.Errorf("micro-op %d has f %v, want \"r\" or \"append\"", i, triple[0])
+			return Mop{}, fmt.Errorf("micro-op %d has f %v, want \"r\" or \"append\"", i, triple[0])
 		}
-		mops = append(mops, m)
-	}
-	return mops, nil
+		return m, nil
+	})
 }
 
 // CheckListAppend judges a txn-list-append history like Elle's list-append
@@ -274,18 +265,6 @@ func (a *analysis) listGraph(orders map[int64][]int64, process, realtime bool) {
 			}
 		}
 	}
-	if process {
-		last := map[int]int32{}
-		for vtx, i := range a.ok {
-			p := a.txns[i].Process
-			if prev, ok := last[p]; ok {
-				g.link(prev, int32(vtx), relProcess, why{})
-			}
-			last[p] = int32(vtx)
-		}
-	}
-	if realtime {
-		a.realtimeEdges(g)
-	}
+	a.orderEdges(g, process, realtime)
 	g.freeze()
 }

@@ -51,6 +51,36 @@ type Txn struct {
 // client and history store leave it: keys and values may be int64,
 // float64 or json.Number; f a string.
 func ParseMops(v any) ([]Mop, error) {
+	return parseTriples(v, func(i int, triple []any) (Mop, error) {
+		f, ok := triple[0].(string)
+		if !ok || (f != "r" && f != "w") {
+			return Mop{}, fmt.Errorf("micro-op %d has f %v, want \"r\" or \"w\"", i, triple[0])
+		}
+		k, err := mopKey(i, triple[1])
+		if err != nil {
+			return Mop{}, err
+		}
+		m := Mop{F: f, Key: k}
+		if triple[2] == nil {
+			if f == "w" {
+				return Mop{}, fmt.Errorf("micro-op %d writes null", i)
+			}
+			m.Nil = true
+		} else if m.Value, ok = history.Int(triple[2]); !ok {
+			if f == "w" {
+				return Mop{}, fmt.Errorf("micro-op %d writes non-integer %v", i, triple[2])
+			}
+			m.Raw = triple[2]
+		}
+		return m, nil
+	})
+}
+
+// parseTriples reads a txn value as a list of [f k v] micro-ops, each
+// turned into a Mop by mop (which gets its position, for error texts).
+// The first micro-op that is not a triple, or that mop refuses, fails the
+// whole value.
+func parseTriples(v any, mop func(i int, triple []any) (Mop, error)) ([]Mop, error) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, fmt.Errorf("txn value %v is not a list", v)
@@ -61,29 +91,22 @@ func ParseMops(v any) ([]Mop, error) {
 		if !ok || len(triple) != 3 {
 			return nil, fmt.Errorf("micro-op %d (%v) is not [f k v]", i, raw)
 		}
-		f, ok := triple[0].(string)
-		if !ok || (f != "r" && f != "w") {
-			return nil, fmt.Errorf("micro-op %d has f %v, want \"r\" or \"w\"", i, triple[0])
-		}
-		k, ok := history.Int(triple[1])
-		if !ok {
-			return nil, fmt.Errorf("micro-op %d has non-integer key %v", i, triple[1])
-		}
-		m := Mop{F: f, Key: k}
-		if triple[2] == nil {
-			if f == "w" {
-				return nil, fmt.Errorf("micro-op %d writes null", i)
-			}
-			m.Nil = true
-		} else if m.Value, ok = history.Int(triple[2]); !ok {
-			if f == "w" {
-				return nil, fmt.Errorf("micro-op %d writes non-integer %v", i, triple[2])
-			}
-			m.Raw = triple[2]
+		m, err := mop(i, triple)
+		if err != nil {
+			return nil, err
 		}
 		mops = append(mops, m)
 	}
 	return mops, nil
+}
+
+// mopKey reads micro-op i's key, which must be an integer.
+func mopKey(i int, k any) (int64, error) {
+	n, ok := history.Int(k)
+	if !ok {
+		return 0, fmt.Errorf("micro-op %d has non-integer key %v", i, k)
+	}
+	return n, nil
 }
 
 // Txns extracts the transactions of a history (ops with f "txn"). Txns

@@ -10,7 +10,6 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
@@ -76,7 +75,7 @@ func Check(h history.History) checker.Result {
 		case history.Invoke:
 			attempted++
 		case history.OK:
-			k := idKey(op.Value)
+			k := history.Key(op.Value)
 			counts[k]++
 			values[k] = op.Value
 			ids = append(ids, op.Value)
@@ -140,84 +139,12 @@ func Check(h history.History) checker.Result {
 		"range":              rng,
 	}
 	if firstDup != nil {
-		k := idKey(firstDup.Value)
+		k := history.Key(firstDup.Value)
 		prev := firstSeen[k]
 		res["first-error"] = fmt.Sprintf("op %d (process %d, node %s) got id %s, already returned by op %d (process %d, node %s)",
 			firstDup.Index, firstDup.Process, firstDup.Node, history.Key(firstDup.Value), prev.Index, prev.Process, prev.Node)
 	}
 	return res
-}
-
-// idKey is a canonical string for an id under Clojure equality, which is
-// what Jepsen's frequencies use: integers (of any size) equal each other
-// by value, decimals (JSON numbers with a fraction or exponent, parsed as
-// doubles) by value, and an integer never equals a decimal (1 ≠ 1.0).
-func idKey(v any) string {
-	var b strings.Builder
-	writeKey(&b, v)
-	return b.String()
-}
-
-func writeKey(b *strings.Builder, v any) {
-	switch x := v.(type) {
-	case nil:
-		b.WriteString("nil")
-	case bool:
-		fmt.Fprintf(b, "b:%t", x)
-	case string:
-		b.WriteString("s:")
-		b.WriteString(strconv.Quote(x))
-	case json.Number:
-		if isIntLiteral(string(x)) {
-			if i, ok := new(big.Int).SetString(string(x), 10); ok {
-				b.WriteString("i:" + i.String())
-				return
-			}
-		}
-		f, _ := x.Float64()
-		b.WriteString("d:" + strconv.FormatFloat(f, 'g', -1, 64))
-	case float64:
-		// Read back without UseNumber: an integral value was an integer.
-		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			b.WriteString("i:" + strconv.FormatInt(int64(x), 10))
-		} else {
-			b.WriteString("d:" + strconv.FormatFloat(x, 'g', -1, 64))
-		}
-	case int:
-		b.WriteString("i:" + strconv.Itoa(x))
-	case int64:
-		b.WriteString("i:" + strconv.FormatInt(x, 10))
-	case []any:
-		b.WriteString("[")
-		for i, e := range x {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			writeKey(b, e)
-		}
-		b.WriteString("]")
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteString("{")
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteString(",")
-			}
-			b.WriteString(strconv.Quote(k) + ":")
-			writeKey(b, x[k])
-		}
-		b.WriteString("}")
-	default:
-		fmt.Fprintf(b, "?%#v", v)
-	}
-}
-
-func isIntLiteral(s string) bool {
-	return !strings.ContainsAny(s, ".eE")
 }
 
 // idRange is [min max] of the ids as Jepsen's tesser range computes it:
