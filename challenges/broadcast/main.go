@@ -2,8 +2,11 @@
 // "broadcast" values from clients, answer "read" with every value they
 // know, and spread values to each other with lib/gossip. The gossip preset
 // comes from the environment variable GOSSIP_PRESET: "latency" (default,
-// for 3d) or "messages" (for 3e). The suggested topology is acknowledged
-// and ignored: lib/gossip routes through a hub of its own choosing.
+// for 3d) or "messages" (for 3e), which answer broadcast_ok once the value
+// has been forwarded to every reachable node (at most 1 s later), or
+// "latency-eager" / "messages-eager", which answer at once. The suggested
+// topology is acknowledged and ignored: lib/gossip routes through a hub of
+// its own choosing.
 package main
 
 import (
@@ -53,6 +56,11 @@ type server struct {
 
 	mu sync.Mutex
 	g  *gossip.Gossip
+	// waiting maps gossip's tickets to the broadcast requests they stand
+	// for; gossip releases every ticket within AckWaitCap, so this stays
+	// as small as the number of clients.
+	waiting    map[gossip.Ticket]node.Message
+	nextTicket gossip.Ticket
 
 	// kick wakes the timer loop after an event may have moved the next
 	// deadline earlier.
@@ -61,12 +69,13 @@ type server struct {
 
 func newNode(cfg gossip.Config) *node.Node {
 	n := node.New()
-	s := &server{n: n, cfg: cfg, kick: make(chan struct{}, 1)}
+	s := &server{n: n, cfg: cfg, kick: make(chan struct{}, 1), waiting: map[gossip.Ticket]node.Message{}}
 	n.OnInit(func(context.Context) error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.g = gossip.New(n.ID(), n.NodeIDs(), cfg, time.Now())
-		n.Logger.Info("gossip ready", "hub", s.g.Hub(), "flush", cfg.FlushInterval, "align", cfg.AlignLeaves)
+		n.Logger.Info("gossip ready", "hub", s.g.Hub(), "flush", cfg.FlushInterval, "align", cfg.AlignLeaves,
+			"ack_after_fanout", cfg.AckAfterFanout, "ack_wait_cap", cfg.AckWaitCap)
 		n.Go(s.timerLoop)
 		return nil
 	})
@@ -97,12 +106,42 @@ func (s *server) broadcast(_ context.Context, req node.Message) (any, error) {
 		return nil, node.Errorf(maelstrom.MalformedRequest, "broadcast needs a message")
 	}
 	s.mu.Lock()
-	out := s.g.Broadcast(*body.Message, time.Now())
+	t := s.nextTicket
+	s.nextTicket++
+	s.waiting[t] = req
+	out := s.g.Submit(*body.Message, t, time.Now())
+	acks := s.takeAcks()
 	s.mu.Unlock()
 	s.send(out)
+	s.answer(acks)
 	s.wake()
-	// Exactly type: Maelstrom's schema rejects any other field.
-	return typeOnly{Type: "broadcast_ok"}, nil
+	// The answer goes out from answer, now or once gossip releases the
+	// ticket.
+	return nil, nil
+}
+
+// takeAcks collects the requests whose tickets gossip released. The
+// caller holds mu.
+func (s *server) takeAcks() []node.Message {
+	var reqs []node.Message
+	for _, t := range s.g.Acks() {
+		if req, ok := s.waiting[t]; ok {
+			reqs = append(reqs, req)
+			delete(s.waiting, t)
+		}
+	}
+	return reqs
+}
+
+// answer tells each client its broadcast is done.
+func (s *server) answer(reqs []node.Message) {
+	for _, req := range reqs {
+		// Exactly type (in_reply_to is added): Maelstrom's schema
+		// rejects any other field.
+		if err := s.n.Reply(req, typeOnly{Type: "broadcast_ok"}); err != nil {
+			s.n.Logger.Error("answer broadcast", "src", req.Src, "err", err)
+		}
+	}
 }
 
 type readOK struct {
@@ -127,8 +166,10 @@ func (s *server) gossip(_ context.Context, req node.Message) (any, error) {
 	}
 	s.mu.Lock()
 	out := s.g.Receive(req.Src, m, time.Now())
+	acks := s.takeAcks()
 	s.mu.Unlock()
 	s.send(out)
+	s.answer(acks)
 	s.wake()
 	return nil, nil
 }
@@ -144,9 +185,11 @@ func (s *server) timerLoop(ctx context.Context) {
 		now := time.Now()
 		s.mu.Lock()
 		out := s.g.Tick(now)
+		acks := s.takeAcks()
 		next := s.g.NextDeadline(now)
 		s.mu.Unlock()
 		s.send(out)
+		s.answer(acks)
 		wait := time.Hour
 		if !next.IsZero() {
 			wait = max(0, time.Until(next))
@@ -179,8 +222,9 @@ func (s *server) send(out []gossip.Outbound) {
 
 func (s *server) logStats(context.Context) {
 	s.mu.Lock()
-	st, known := s.g.Stats(), len(s.g.Values())
+	st, known, held := s.g.Stats(), len(s.g.Values()), s.g.Held()
 	s.mu.Unlock()
 	s.n.Logger.Info("gossip stats", "values", known, "data", st.DataMessages, "retransmissions", st.Retransmissions,
-		"bare_acks", st.BareAcks, "values_sent", st.ValuesSent, "duplicates", st.DuplicatesReceived)
+		"bare_acks", st.BareAcks, "fanout_only", st.FanoutOnly, "values_sent", st.ValuesSent, "duplicates", st.DuplicatesReceived,
+		"acks_fanned_out", st.AcksFannedOut, "acks_capped", st.AcksCapped, "held", held)
 }

@@ -23,7 +23,7 @@ func keys(t *testing.T, raw json.RawMessage) map[string]json.RawMessage {
 }
 
 func TestTranscriptLeaf(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr := nodetest.Start(t, newNode(gossip.LatencyEager))
 	tr.Init("n1", "n0", "n1", "n2")
 
 	tr.SendMsg("c1", "n1", map[string]any{"type": "topology", "msg_id": 1,
@@ -32,8 +32,9 @@ func TestTranscriptLeaf(t *testing.T) {
 		t.Fatalf("topology: %s", out.Line)
 	}
 
-	// A leaf with the latency preset hands a client's value to the hub at
-	// once, then answers the client with exactly type and in_reply_to.
+	// A leaf with the eager latency preset hands a client's value to the
+	// hub at once, then answers the client with exactly type and
+	// in_reply_to.
 	tr.SendMsg("c2", "n1", map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
 	out := tr.Next()
 	if out.Dest != "n0" || out.Type() != "gossip" || string(keys(t, out.RawBody)["values"]) != "[7]" {
@@ -77,6 +78,60 @@ func TestTranscriptLeaf(t *testing.T) {
 	}
 }
 
+// TestTranscriptAckAfterFanout: with the latency preset a leaf answers a
+// broadcast only once the hub reports the value forwarded to everyone, and
+// shows the value in reads from then on.
+func TestTranscriptAckAfterFanout(t *testing.T) {
+	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr.Init("n1", "n0", "n1", "n2")
+	tr.SendMsg("c2", "n1", map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
+	if out := tr.Next(); out.Dest != "n0" || string(keys(t, out.RawBody)["values"]) != "[7]" {
+		t.Fatalf("want gossip [7] to the hub n0, got %s", out.Line)
+	}
+	tr.Quiet(100 * time.Millisecond) // no broadcast_ok yet
+	tr.SendMsg("c3", "n1", map[string]any{"type": "read", "msg_id": 3})
+	if out := tr.Next(); string(keys(t, out.RawBody)["messages"]) != "[]" {
+		t.Fatalf("read before the ack shows the value: %s", out.Line)
+	}
+	// The hub's flush says the value went out to every leaf.
+	tr.SendMsg("n0", "n1", map[string]any{"type": "gossip", "seq": 0, "values": []any{8}, "ack": 1, "fanout": 1})
+	out := tr.Next()
+	if out.Dest != "c2" || out.Type() != "broadcast_ok" || out.Int("in_reply_to") != 2 || len(keys(t, out.RawBody)) != 2 {
+		t.Fatalf("broadcast reply: %s", out.Line)
+	}
+	tr.SendMsg("c3", "n1", map[string]any{"type": "read", "msg_id": 4})
+	if out := tr.Next(); string(keys(t, out.RawBody)["messages"]) != "[8,7]" {
+		t.Fatalf("read after the ack: %s", out.Line)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTranscriptAckCapWithoutHub: a leaf that never hears from the hub
+// still answers once AckWaitCap has passed.
+func TestTranscriptAckCapWithoutHub(t *testing.T) {
+	cfg := gossip.Latency
+	cfg.AckWaitCap = 150 * time.Millisecond
+	tr := nodetest.Start(t, newNode(cfg))
+	tr.Init("n1", "n0", "n1")
+	start := time.Now()
+	tr.SendMsg("c2", "n1", map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
+	if out := tr.Next(); out.Dest != "n0" {
+		t.Fatalf("want gossip to the hub, got %s", out.Line)
+	}
+	out := tr.Next()
+	if out.Type() != "broadcast_ok" || out.Int("in_reply_to") != 2 || len(keys(t, out.RawBody)) != 2 {
+		t.Fatalf("broadcast reply: %s", out.Line)
+	}
+	if waited := time.Since(start); waited < cfg.AckWaitCap {
+		t.Fatalf("answered after %v, before the cap %v", waited, cfg.AckWaitCap)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestTranscriptSingleNodeReadIsEmptyList(t *testing.T) {
 	tr := nodetest.Start(t, newNode(gossip.Messages))
 	tr.Init("n0", "n0")
@@ -104,6 +159,10 @@ func TestPresetFromEnv(t *testing.T) {
 	t.Setenv("GOSSIP_PRESET", "messages")
 	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages {
 		t.Errorf("messages: %+v, %v", cfg, err)
+	}
+	t.Setenv("GOSSIP_PRESET", "messages-eager")
+	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.MessagesEager || cfg.AckAfterFanout {
+		t.Errorf("messages-eager: %+v, %v", cfg, err)
 	}
 	t.Setenv("GOSSIP_PRESET", "fast")
 	if _, err := presetFromEnv(); err == nil {

@@ -12,11 +12,17 @@
 // stream of values with cumulative, piggybacked acknowledgements; values a
 // peer has not acknowledged are sent again after RetransmitTimeout, which
 // keeps every acknowledged value flowing to every node across partitions.
+//
+// With AckAfterFanout, a client's value handed in with Submit comes back
+// as a ticket from Acks only once it has been forwarded to every
+// reachable node (or after AckWaitCap): the hub tells each leaf, in its
+// flushes, how much of the leaf's stream it has forwarded to everyone.
 package gossip
 
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -67,7 +73,19 @@ type Message struct {
 	// receiver for a RetransmitTimeout and treats it as unreachable until
 	// it answers.
 	Probe bool `json:"probe,omitempty"`
+	// Fanout, from the hub (with AckAfterFanout), says every value the
+	// receiver streamed to the hub below this position has gone out in a
+	// flush to every node the hub could reach.
+	Fanout int `json:"fanout,omitempty"`
+	// AckNow asks for an ack at once. The hub sets it on one leaf's copy
+	// of a flush that carries values its own clients are waiting on: that
+	// ack proves the flush, sent to every leaf at once, has arrived.
+	AckNow bool `json:"ack_now,omitempty"`
 }
+
+// Ticket names a client request waiting for its broadcast value to be
+// acknowledged; the caller picks it and maps it back to the request.
+type Ticket uint64
 
 // Hold tells a leaf how long its batch starting at Seq waited at the hub
 // before the hub forwarded it, so the leaf can shift its schedule.
@@ -89,6 +107,9 @@ type Stats struct {
 	BareAcks           int // messages carrying only an acknowledgement
 	ValuesSent         int // values in all messages
 	DuplicatesReceived int // received values already known
+	AcksFannedOut      int // tickets released because their value was forwarded everywhere
+	AcksCapped         int // tickets released by AckWaitCap
+	FanoutOnly         int // hub messages carrying only a fanout watermark
 }
 
 // Gossip is one node's state. It is not safe for concurrent use; the
@@ -100,15 +121,70 @@ type Gossip struct {
 	forward []string // where newly learned values go: hub → every leaf; leaf → the hub
 	links   map[string]*link
 
-	seen   map[Value]bool
-	values []Value
+	seen    map[Value]bool
+	values  []Value // visible: what reads return, in the order it became visible
+	learned int     // values known (len(seen)); the hub's marks count these
+
+	// hidden are known values not yet visible (AckAfterFanout), in
+	// learn order: a leaf's own values until the hub reports them fanned
+	// out, and every value at the hub until its flush has reached the
+	// leaves. A value shows everywhere at about the same moment, so a
+	// read anywhere that has it means every node has it.
+	hidden []hiddenValue
+	// capCommitted: marks below it are visible because a ticket at or
+	// above them was released by AckWaitCap.
+	capCommitted int
 
 	nextFlush  time.Time // hub: next forwarding round
 	nextSend   time.Time // aligned leaf: next batch to the hub
 	lastAdjust time.Time // aligned leaf: when the schedule last moved
 	aligned    bool      // aligned leaf: nextSend follows the hub's phase
 
+	// Held client tickets (AckAfterFanout), oldest first, and those
+	// released but not yet taken by Acks.
+	held  []heldTicket
+	ready []Ticket
+	// hubFanned (hub only): values[:hubFanned] are known to have gone out
+	// to every reachable leaf, because a leaf acknowledged a complete
+	// flush that carried them.
+	hubFanned int
+	// Hub only: one-way latency estimate (half the least round trip of
+	// recent AckNow exchanges) and the flushes waiting for it to pass.
+	rtts    []time.Duration
+	commits []timedCommit
+	lastAsk time.Time
+
 	stats Stats
+}
+
+// hiddenValue becomes visible when the fanout watermark reaches mark
+// (see heldTicket), or at deadline, AckWaitCap after it was learned.
+type hiddenValue struct {
+	v        Value
+	mark     int
+	deadline time.Time
+}
+
+// timedCommit: values[:upTo] of the hub's count reach the leaves at.
+type timedCommit struct {
+	at   time.Time
+	upTo int
+}
+
+// rttSamples is how many recent AckNow round trips the hub keeps, and
+// rttRefresh how often it asks for one once it has an estimate: each ask
+// costs the leaf's answer, one message.
+const (
+	rttSamples = 16
+	rttRefresh = time.Second
+)
+
+// heldTicket waits until the fanout watermark reaches mark: on a leaf a
+// position of its stream to the hub, on the hub an index into values.
+type heldTicket struct {
+	ticket   Ticket
+	mark     int
+	deadline time.Time
 }
 
 // link is the state of one peer: our stream to it and its stream to us.
@@ -137,11 +213,27 @@ type link struct {
 
 	// Leaf side of alignment: when each recent batch was sent.
 	batchSent map[int]time.Time
+
+	// Fanout watermarks of the peer's stream to the hub (AckAfterFanout).
+	// Hub side: positions below fanout went out in a complete flush;
+	// fanoutTold is the most the leaf has been told. Leaf side (on the
+	// link to the hub): fanoutSeen is the most the hub has told us.
+	fanout     int
+	fanoutTold int
+	fanoutSeen int
 }
 
 type sendRecord struct {
 	end int
 	at  time.Time
+	// fanned (hub) is the count of known values when this transmission
+	// was part of a complete flush: once the leaf acknowledges it, every
+	// value the hub knew then has reached at least one node of that flush,
+	// which left for every reachable leaf at the same moment.
+	fanned int
+	// asked: the transmission carried AckNow, so its ack times a round
+	// trip.
+	asked bool
 }
 
 type span struct{ lo, hi int }
@@ -210,6 +302,101 @@ func (g *Gossip) Broadcast(v Value, now time.Time) []Outbound {
 	return out
 }
 
+// Submit is Broadcast for a client waiting for its acknowledgement: t
+// comes back from Acks once the client may be told broadcast_ok. Without
+// AckAfterFanout that is at once; with it, once v has been forwarded to
+// every reachable node, or after AckWaitCap at the latest. A value the
+// node already knew waits for everything this node has learned so far,
+// which is never less than it needs.
+func (g *Gossip) Submit(v Value, t Ticket, now time.Time) []Outbound {
+	out := g.Broadcast(v, now)
+	if !g.cfg.AckAfterFanout || len(g.links) == 0 {
+		g.ready = append(g.ready, t)
+		return out
+	}
+	mark := g.learned
+	if !g.isHub() {
+		mark = g.links[g.hub].next()
+	}
+	g.held = append(g.held, heldTicket{ticket: t, mark: mark, deadline: now.Add(g.cfg.AckWaitCap)})
+	g.release(now)
+	return out
+}
+
+// Acks returns the tickets released since the last call, in release
+// order, and forgets them. Call it after every Submit, Receive and Tick.
+func (g *Gossip) Acks() []Ticket {
+	r := g.ready
+	g.ready = nil
+	return r
+}
+
+// Held is the number of tickets waiting for their value's fanout.
+func (g *Gossip) Held() int { return len(g.held) }
+
+// oneWay is the hub's estimate of the one-way latency to its leaves: half
+// the least recent AckNow round trip (the least, because a leaf that was
+// busy answers late; half, because Maelstrom's latency is symmetric).
+func (g *Gossip) oneWay() (time.Duration, bool) {
+	if len(g.rtts) == 0 {
+		return 0, false
+	}
+	return slices.Min(g.rtts) / 2, true
+}
+
+// fannedOut is the fanout watermark held tickets are compared with.
+func (g *Gossip) fannedOut() int {
+	if g.isHub() {
+		return g.hubFanned
+	}
+	return g.links[g.hub].fanoutSeen
+}
+
+// release applies the fanout watermark: held tickets whose value has fanned
+// out, or whose cap has passed, move to ready, and hidden values whose
+// value has fanned out, or who waited AckWaitCap, become visible.
+func (g *Gossip) release(now time.Time) {
+	for len(g.commits) > 0 && !now.Before(g.commits[0].at) {
+		g.hubFanned = max(g.hubFanned, g.commits[0].upTo)
+		g.commits = g.commits[1:]
+	}
+	if len(g.commits) == 0 {
+		g.commits = nil
+	}
+	fanned := g.fannedOut()
+	kept := g.held[:0]
+	for _, h := range g.held {
+		switch {
+		case h.mark <= fanned:
+			g.stats.AcksFannedOut++
+			g.ready = append(g.ready, h.ticket)
+		case !now.Before(h.deadline):
+			// Acknowledged, so from now on visible here (a client that
+			// reads after its broadcast_ok sees its value).
+			g.stats.AcksCapped++
+			g.ready = append(g.ready, h.ticket)
+			g.capCommitted = max(g.capCommitted, h.mark)
+		default:
+			kept = append(kept, h)
+		}
+	}
+	clear(g.held[len(kept):])
+	g.held = kept
+	visible := max(fanned, g.capCommitted)
+	i := 0
+	for i < len(g.hidden) && (g.hidden[i].mark <= visible || !now.Before(g.hidden[i].deadline)) {
+		g.values = append(g.values, g.hidden[i].v)
+		i++
+	}
+	if i > 0 {
+		clear(g.hidden[:i])
+		g.hidden = g.hidden[i:]
+		if len(g.hidden) == 0 {
+			g.hidden = nil // let the backing array go
+		}
+	}
+}
+
 // Receive handles a gossip message from peer and returns what to send now.
 func (g *Gossip) Receive(from string, m Message, now time.Time) []Outbound {
 	if from == g.self {
@@ -223,9 +410,17 @@ func (g *Gossip) Receive(from string, m Message, now time.Time) []Outbound {
 		g.adjustSchedule(l, *m.Hold, now)
 	}
 	wasProbing := l.probing
-	g.applyAck(l, m.Ack)
-	if m.Probe {
+	g.applyAck(l, m.Ack, now)
+	if m.Probe || m.AckNow {
 		l.ackNow = true
+	}
+	if m.Fanout > 0 && from == g.hub {
+		l.fanoutSeen = max(l.fanoutSeen, min(m.Fanout, l.next()))
+	}
+	if g.isHub() && !g.flushDue() {
+		// Even a message that teaches us nothing new may owe its sender a
+		// fanout watermark; keep an idle flush schedule on its grid.
+		g.nextFlush = regrid(g.nextFlush, g.cfg.FlushInterval, now)
 	}
 
 	if len(m.Values) > 0 && m.Seq >= 0 {
@@ -260,13 +455,19 @@ func (g *Gossip) Receive(from string, m Message, now time.Time) []Outbound {
 	case l.ackNow:
 		out = append(out, g.bareAck(l))
 	}
+	g.release(now)
 	return out
 }
 
-// flushDue reports whether the hub's next flush has anything to send.
+// flushDue reports whether the hub's next flush has anything to send:
+// values, or (AckAfterFanout) a fanout watermark a leaf has not heard.
 func (g *Gossip) flushDue() bool {
 	for _, p := range g.forward {
-		if l := g.links[p]; !l.probing && l.sent < l.next() {
+		l := g.links[p]
+		if l.probing {
+			continue
+		}
+		if l.sent < l.next() || (g.cfg.AckAfterFanout && l.recvNext > l.fanoutTold) {
 			return true
 		}
 	}
@@ -299,6 +500,15 @@ func (g *Gossip) NextDeadline(now time.Time) time.Time {
 	if g.alignedLeaf() && g.sendDue() {
 		consider(g.nextSend)
 	}
+	for _, h := range g.held {
+		consider(h.deadline)
+	}
+	if len(g.hidden) > 0 {
+		consider(g.hidden[0].deadline)
+	}
+	if len(g.commits) > 0 {
+		consider(g.commits[0].at)
+	}
 	for _, l := range g.links {
 		if len(l.inflight) > 0 {
 			consider(l.inflight[0].at.Add(g.cfg.RetransmitTimeout))
@@ -319,14 +529,53 @@ func (g *Gossip) NextDeadline(now time.Time) time.Time {
 func (g *Gossip) Tick(now time.Time) []Outbound {
 	var out []Outbound
 	if g.isHub() && !now.Before(g.nextFlush) {
+		// A flush is complete if it leaves every reachable leaf with
+		// everything the hub knows. Then every value received so far from
+		// a leaf has fanned out, and the flush tells each leaf so.
+		complete := g.cfg.AckAfterFanout
+		for _, p := range g.forward {
+			if l := g.links[p]; !l.probing && l.next()-l.sent > g.cfg.MaxBatch {
+				complete = false
+			}
+		}
+		fanned := 0
+		if complete {
+			fanned = g.learned
+		}
+		// One leaf's copy asks for an ack at once: it proves the flush
+		// arrived and times the round trip for the one-way estimate. Until
+		// there is an estimate that ack is what shows the hub's values, so
+		// every flush asks; then one a second keeps the estimate fresh.
+		ask := complete && fanned > g.hubFanned && (len(g.rtts) == 0 || now.Sub(g.lastAsk) >= rttRefresh)
+		if d, ok := g.oneWay(); ok && complete {
+			g.commits = append(g.commits, timedCommit{at: now.Add(d), upTo: fanned})
+		}
 		for _, p := range g.forward {
 			l := g.links[p]
 			if l.batchWaiting {
 				l.hold = &Hold{Seq: l.batchSeq, Micros: now.Sub(l.batchArrived).Microseconds()}
 				l.batchWaiting = false
 			}
-			if !l.probing && l.sent < l.next() {
-				out = append(out, g.transmit(l, now))
+			if l.probing {
+				continue
+			}
+			if complete {
+				l.fanout = l.recvNext
+			}
+			switch {
+			case l.sent < l.next():
+				o := g.transmit(l, now)
+				l.inflight[len(l.inflight)-1].fanned = fanned
+				if ask {
+					o.Body.AckNow = true
+					l.inflight[len(l.inflight)-1].asked = true
+					ask, g.lastAsk = false, now
+				}
+				out = append(out, o)
+			case l.fanout > l.fanoutTold:
+				// Nothing new for this leaf, but its own values have
+				// fanned out: it holds clients waiting for that.
+				out = append(out, g.fanoutOnly(l))
 			}
 		}
 		g.nextFlush = advance(g.nextFlush, g.cfg.FlushInterval, now)
@@ -348,6 +597,7 @@ func (g *Gossip) Tick(now time.Time) []Outbound {
 			out = append(out, g.bareAck(l))
 		}
 	}
+	g.release(now)
 	return out
 }
 
@@ -384,7 +634,19 @@ func (g *Gossip) learn(v Value, src string, now time.Time, out *[]Outbound) {
 		return
 	}
 	g.seen[v] = true
-	g.values = append(g.values, v)
+	g.learned++
+	switch {
+	case !g.cfg.AckAfterFanout || len(g.links) == 0:
+		g.values = append(g.values, v)
+	case g.isHub():
+		g.hidden = append(g.hidden, hiddenValue{v: v, mark: g.learned, deadline: now.Add(g.cfg.AckWaitCap)})
+	case src == "":
+		// Our own: its position in the stream to the hub, appended below.
+		g.hidden = append(g.hidden, hiddenValue{v: v, mark: g.links[g.hub].next() + 1, deadline: now.Add(g.cfg.AckWaitCap)})
+	default:
+		// From the hub's flush, which every leaf receives at once.
+		g.values = append(g.values, v)
+	}
 	// An idle schedule is not ticked (NextDeadline leaves it out), so it
 	// may lie in the past; put it back on its grid before it matters, or
 	// this value would go out at once, off the rhythm aligned leaves
@@ -449,12 +711,23 @@ func (g *Gossip) bareAck(l *link) Outbound {
 	return Outbound{To: l.peer, Body: g.message(l, l.sent, nil)}
 }
 
+// fanoutOnly is the hub's flush message to a leaf that has nothing new to
+// receive but a fanout watermark.
+func (g *Gossip) fanoutOnly(l *link) Outbound {
+	g.stats.FanoutOnly++
+	return Outbound{To: l.peer, Body: g.message(l, l.sent, nil)}
+}
+
 // message builds a message to l's peer, piggybacking our ack and any
 // timing feedback.
 func (g *Gossip) message(l *link, seq int, values []Value) Message {
 	m := Message{Type: MessageType, Seq: seq, Ack: l.recvNext, Hold: l.hold}
 	if len(values) > 0 {
 		m.Values = append([]Value(nil), values...)
+	}
+	if g.isHub() && g.cfg.AckAfterFanout {
+		m.Fanout = l.fanout
+		l.fanoutTold = l.fanout
 	}
 	l.hold = nil
 	l.ackOwedSince = time.Time{}
@@ -463,7 +736,7 @@ func (g *Gossip) message(l *link, seq int, values []Value) Message {
 }
 
 // applyAck drops what the peer now has.
-func (g *Gossip) applyAck(l *link, ack int) {
+func (g *Gossip) applyAck(l *link, ack int, now time.Time) {
 	if ack <= l.acked {
 		return
 	}
@@ -476,6 +749,14 @@ func (g *Gossip) applyAck(l *link, ack int) {
 	l.sent = max(l.sent, ack)
 	i := 0
 	for i < len(l.inflight) && l.inflight[i].end <= ack {
+		rec := l.inflight[i]
+		g.hubFanned = max(g.hubFanned, rec.fanned)
+		if rec.asked {
+			if len(g.rtts) == rttSamples {
+				g.rtts = g.rtts[1:]
+			}
+			g.rtts = append(g.rtts, now.Sub(rec.at))
+		}
 		i++
 	}
 	l.inflight = l.inflight[i:]

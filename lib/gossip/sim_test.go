@@ -38,6 +38,22 @@ type sim struct {
 
 	born    map[Value]time.Time            // when a client gave the value
 	learned map[Value]map[string]time.Time // when each node first knew it
+
+	// Clients' tickets: what each stands for and when it was released.
+	tickets  []clientOp
+	ackedAt  map[Ticket]time.Time
+	maxHeld  int // most tickets any node held at once
+	released int
+
+	// since: spread, ackDelays and afterAck only count values broadcast
+	// from then on, to leave out the start-up transient.
+	since time.Time
+}
+
+// clientOp is a broadcast a client waits on, named by its ticket.
+type clientOp struct {
+	v  Value
+	at time.Time
 }
 
 type delivery struct {
@@ -86,6 +102,7 @@ func newSim(n int, cfg Config, seed uint64) *sim {
 		blocked: func(string, string) bool { return false },
 		born:    map[Value]time.Time{},
 		learned: map[Value]map[string]time.Time{},
+		ackedAt: map[Ticket]time.Time{},
 	}
 	s.now = s.start
 	s.nextTick = s.start.Add(s.tick)
@@ -114,6 +131,18 @@ func (s *sim) send(from string, out []Outbound) {
 	}
 }
 
+// drain takes the tickets node id released and notes when.
+func (s *sim) drain(id string) {
+	for _, t := range s.g[id].Acks() {
+		if _, dup := s.ackedAt[t]; dup {
+			panic(fmt.Sprintf("%s released ticket %d (value %s) twice", id, t, s.tickets[t].v))
+		}
+		s.ackedAt[t] = s.now
+		s.released++
+	}
+	s.maxHeld = max(s.maxHeld, s.g[id].Held())
+}
+
 func (s *sim) noteLearned(id string, before int) {
 	vals := s.g[id].Values()
 	for _, v := range vals[before:] {
@@ -130,10 +159,13 @@ func (s *sim) noteLearned(id string, before int) {
 func (s *sim) broadcast(id string, v Value) {
 	s.born[v] = s.now
 	before := len(s.g[id].Values())
-	s.send(id, s.g[id].Broadcast(v, s.now))
+	t := Ticket(len(s.tickets))
+	s.tickets = append(s.tickets, clientOp{v, s.now})
+	s.send(id, s.g[id].Submit(v, t, s.now))
 	if s.deadlineDriven {
 		s.send(id, s.g[id].Tick(s.now))
 	}
+	s.drain(id)
 	s.noteLearned(id, before)
 }
 
@@ -163,12 +195,14 @@ func (s *sim) advance(until time.Time) {
 			}
 			before := len(s.g[d.to].Values())
 			s.send(d.to, s.g[d.to].Receive(d.from, d.body, s.now))
+			s.drain(d.to)
 			s.noteLearned(d.to, before)
 		}
 		s.now = next
 		if s.now.Equal(s.nextTick) {
 			for _, id := range s.nodes {
 				s.send(id, s.g[id].Tick(s.now))
+				s.drain(id)
 			}
 			s.nextTick = s.nextTick.Add(s.tick)
 		}
@@ -196,7 +230,7 @@ func (s *sim) spread() []time.Duration {
 	var ds []time.Duration
 	for v, b := range s.born {
 		m := s.learned[v]
-		if len(m) < len(s.nodes) {
+		if len(m) < len(s.nodes) || b.Before(s.since) {
 			continue
 		}
 		var last time.Time
@@ -206,6 +240,39 @@ func (s *sim) spread() []time.Duration {
 			}
 		}
 		ds = append(ds, last.Sub(b))
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds
+}
+
+// ackDelays returns, for each acknowledged value, the time from its
+// broadcast to its ticket's release, sorted ascending.
+func (s *sim) ackDelays() []time.Duration {
+	var ds []time.Duration
+	for t, a := range s.ackedAt {
+		if !s.tickets[t].at.Before(s.since) {
+			ds = append(ds, a.Sub(s.tickets[t].at))
+		}
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds
+}
+
+// afterAck returns, for each acknowledged value known everywhere, how long
+// after its acknowledgement the last node learned it (0 if before): the
+// part of the spread Maelstrom's stable latency can see.
+func (s *sim) afterAck() []time.Duration {
+	var ds []time.Duration
+	for t, a := range s.ackedAt {
+		m := s.learned[s.tickets[t].v]
+		if len(m) < len(s.nodes) || s.tickets[t].at.Before(s.since) {
+			continue
+		}
+		var d time.Duration
+		for _, t := range m {
+			d = max(d, t.Sub(a))
+		}
+		ds = append(ds, d)
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	return ds
@@ -244,7 +311,7 @@ func (s *sim) workload3d(rate float64, d time.Duration) (ops int, next int64) {
 func (s *sim) quiescent() error {
 	for _, id := range s.nodes {
 		for p, l := range s.g[id].links {
-			if len(l.pending) > 0 || len(l.inflight) > 0 || len(l.above) > 0 || l.probing || !l.ackOwedSince.IsZero() {
+			if len(l.pending) > 0 || len(l.inflight) > 0 || len(l.above) > 0 || l.probing || !l.ackOwedSince.IsZero() || s.g[id].Held() > 0 {
 				return fmt.Errorf("%s→%s: pending %d inflight %d above %d probing %v ackOwed %v",
 					id, p, len(l.pending), len(l.inflight), len(l.above), l.probing, !l.ackOwedSince.IsZero())
 			}
@@ -283,6 +350,7 @@ func (s *sim) advanceByDeadlines(until time.Time) {
 				panic(fmt.Sprintf("%s: NextDeadline %v keeps asking for ticks that do nothing", who, t))
 			}
 			s.send(who, s.g[who].Tick(s.now))
+			s.drain(who)
 		case len(s.queue) > 0 && !s.queue[0].at.After(until):
 			d := heap.Pop(&s.queue).(delivery)
 			if s.blocked(d.from, d.to) {
@@ -295,6 +363,7 @@ func (s *sim) advanceByDeadlines(until time.Time) {
 			before := len(s.g[d.to].Values())
 			s.send(d.to, s.g[d.to].Receive(d.from, d.body, s.now))
 			s.send(d.to, s.g[d.to].Tick(s.now))
+			s.drain(d.to)
 			s.noteLearned(d.to, before)
 		default:
 			s.now = until
