@@ -1,0 +1,61 @@
+"""maelstrom_test: a Maelstrom workload run against a node binary, as a Bazel test.
+
+A challenge's BUILD file then reads like a table:
+
+    maelstrom_test(
+        name = "broadcast_partition_test",
+        binary = ":broadcast",
+        workload = "broadcast",
+        args = ["--node-count", "5", "--time-limit", "20", "--nemesis", "partition"],
+    )
+
+The test runs //tools/workbench (or, when the environment variable MAELSTROM names a
+Maelstrom executable, that one) as `test -w WORKLOAD --bin NODE ARGS...` in a scratch
+directory, and keeps its store/ among the test's undeclared outputs
+(bazel-testlogs/<package>/<name>/test.outputs/).
+"""
+
+load("@rules_shell//shell:sh_test.bzl", "sh_test")
+
+_EXIT_CODE = {
+    # The checker accepted the history.
+    "valid": 0,
+    # The checker rejected it: what a deliberately broken fixture node must get.
+    "invalid": 1,
+}
+
+def maelstrom_test(name, binary, workload, args = [], expect = "valid", size = "medium", tags = [], **kwargs):
+    """Declares an sh_test that runs a Maelstrom workload against `binary`.
+
+    Args:
+      name: the test's name.
+      binary: label of the node executable (usually a go_binary).
+      workload: the Maelstrom workload, e.g. "echo", "broadcast", "lin-kv".
+      args: further Maelstrom `test` flags (--node-count, --time-limit, --rate, ...).
+      expect: "valid" (pass iff the checker accepts) or "invalid" (pass iff it rejects).
+      size: the test size; "medium" allows 5 minutes.
+      tags: extra tags; "maelstrom" is always added (bazel test --test_tag_filters=-maelstrom
+        leaves these tests out).
+      **kwargs: passed to sh_test (timeout, flaky, shard_count, ...).
+    """
+    if expect not in _EXIT_CODE:
+        fail("maelstrom_test %s: expect must be one of %s, not %r" % (name, sorted(_EXIT_CODE), expect))
+    workbench = "//tools/workbench"
+    sh_test(
+        name = name,
+        srcs = ["//tools:maelstrom_test.sh"],
+        args = [
+            str(_EXIT_CODE[expect]),
+            "$(rlocationpath %s)" % workbench,
+            "$(rlocationpath %s)" % binary,
+            "-w",
+            workload,
+        ] + args,
+        data = [workbench, binary],
+        deps = ["@bazel_tools//tools/bash/runfiles"],
+        # A real Maelstrom can stand in for the workbench: MAELSTROM=/path/to/maelstrom.
+        env_inherit = ["MAELSTROM"],
+        size = size,
+        tags = ["maelstrom"] + tags,
+        **kwargs
+    )
