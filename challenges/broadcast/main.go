@@ -2,9 +2,11 @@
 // "broadcast" values from clients, answer "read" with every value they
 // know, and spread values to each other with lib/gossip. The gossip preset
 // comes from the environment variable GOSSIP_PRESET: "latency" (default,
-// for 3d) or "messages" (for 3e), which answer broadcast_ok once the value
-// has been forwarded to every reachable node (at most 1 s later), or
-// "latency-eager" / "messages-eager", which answer at once. The suggested
+// for 3d), which answers broadcast_ok once the value has been forwarded to
+// every reachable node (at most 1 s later); "messages" (for 3e), which
+// answers once the value has left in its batch to the hub (at most 250 ms
+// later); or "latency-eager" / "messages-eager", which answer at once. The
+// first two hide a value from reads until it has fanned out. The suggested
 // topology is acknowledged and ignored: lib/gossip routes through a hub of
 // its own choosing.
 package main
@@ -226,5 +228,5 @@ func (s *server) logStats(context.Context) {
 	s.mu.Unlock()
 	s.n.Logger.Info("gossip stats", "values", known, "data", st.DataMessages, "retransmissions", st.Retransmissions,
 		"bare_acks", st.BareAcks, "fanout_only", st.FanoutOnly, "values_sent", st.ValuesSent, "duplicates", st.DuplicatesReceived,
-		"acks_fanned_out", st.AcksFannedOut, "acks_capped", st.AcksCapped, "held", held)
+		"acks_fanned_out", st.AcksFannedOut, "acks_sent", st.AcksSent, "acks_capped", st.AcksCapped, "held", held)
 }

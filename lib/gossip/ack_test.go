@@ -221,3 +221,109 @@ func TestFanoutFromANonHubIsIgnored(t *testing.T) {
 		t.Fatalf("a fanout beyond the stream released a later value: %v", got)
 	}
 }
+
+// alignedStar3 is newStar3 with cfg after one leaf value has gone round,
+// so that leaf n1 has the hub's timing: the hub flushes at +400 ms and
+// every 400 ms after, n1's next batch leaves at +680 ms (arriving at
+// +780, AlignMargin before the flush at +800).
+func alignedStar3(t *testing.T, cfg Config) star3 {
+	t.Helper()
+	cfg.FlushInterval, cfg.AlignMargin = ms(400), ms(20)
+	s := newStar3(cfg)
+	hub, leaf := s.g["n0"], s.g["n1"]
+	out := leaf.Submit("1", 1, t0.Add(ms(10)))
+	hub.Receive("n1", to(t, out, "n0"), t0.Add(ms(110)))
+	out = hub.Tick(t0.Add(ms(400)))
+	s.g["n2"].Receive("n0", to(t, out, "n2"), t0.Add(ms(500)))
+	leaf.Receive("n0", to(t, out, "n1"), t0.Add(ms(500)))
+	// Not yet aligned when submitted, so the ticket waited for fanout.
+	if got := leaf.Acks(); !slices.Equal(got, []Ticket{1}) || !leaf.alignedLeaf() {
+		t.Fatalf("set-up: acks %v, aligned %v", got, leaf.alignedLeaf())
+	}
+	if d := leaf.NextDeadline(t0.Add(ms(500))); !d.IsZero() {
+		t.Fatalf("set-up: idle leaf has deadline %v", d.Sub(t0))
+	}
+	return s
+}
+
+func TestAckOnSendReleasesAtTheBatchAndHidesUntilFanout(t *testing.T) {
+	cfg := Messages
+	cfg.AckOnSend, cfg.AckSendWait = true, 0
+	s := alignedStar3(t, cfg)
+	hub, leaf, other := s.g["n0"], s.g["n1"], s.g["n2"]
+
+	leaf.Submit("2", 2, t0.Add(ms(520)))
+	if out, got := leaf.Tick(t0.Add(ms(679))), leaf.Acks(); len(out) != 0 || len(got) != 0 {
+		t.Fatalf("before the slot: sent %+v, released %v", out, got)
+	}
+	out := leaf.Tick(t0.Add(ms(680)))
+	if got := leaf.Acks(); !slices.Equal(got, []Ticket{2}) {
+		t.Fatalf("at the slot: released %v, want [2]", got)
+	}
+	if st := leaf.Stats(); st.AcksSent != 1 {
+		t.Fatalf("stats %+v, want one ack on send", st)
+	}
+	// Acknowledged, but not shown anywhere until the flush delivers it.
+	if slices.Contains(leaf.Values(), "2") {
+		t.Fatalf("origin shows a value before fanout: %v", leaf.Values())
+	}
+	hub.Receive("n1", to(t, out, "n0"), t0.Add(ms(780)))
+	if slices.Contains(hub.Values(), "2") {
+		t.Fatalf("hub shows a value before its flush: %v", hub.Values())
+	}
+	out = hub.Tick(t0.Add(ms(800)))
+	toLeaf, toOther := to(t, out, "n1"), to(t, out, "n2")
+	other.Receive("n0", toOther, t0.Add(ms(900)))
+	leaf.Receive("n0", toLeaf, t0.Add(ms(900)))
+	if !slices.Contains(leaf.Values(), "2") || !slices.Contains(other.Values(), "2") {
+		t.Fatalf("after the flush: origin %v, n2 %v", leaf.Values(), other.Values())
+	}
+}
+
+func TestAckSendWaitReleasesBeforeTheSlot(t *testing.T) {
+	cfg := Messages
+	cfg.AckOnSend, cfg.AckSendWait = true, ms(100)
+	s := alignedStar3(t, cfg)
+	leaf := s.g["n1"]
+
+	leaf.Submit("2", 2, t0.Add(ms(520)))
+	if d := leaf.NextDeadline(t0.Add(ms(520))); !d.Equal(t0.Add(ms(620))) {
+		t.Fatalf("next deadline %v, want the send wait at +620ms", d.Sub(t0))
+	}
+	leaf.Tick(t0.Add(ms(619)))
+	if got := leaf.Acks(); len(got) != 0 {
+		t.Fatalf("released before the send wait: %v", got)
+	}
+	if out := leaf.Tick(t0.Add(ms(620))); len(out) != 0 {
+		t.Fatalf("the send wait sent %+v; the value keeps its slot", out)
+	}
+	if got := leaf.Acks(); !slices.Equal(got, []Ticket{2}) || slices.Contains(leaf.Values(), "2") {
+		t.Fatalf("at the send wait: released %v, visible %v", got, leaf.Values())
+	}
+	// A value submitted shortly before its slot is released by the slot.
+	leaf.Submit("3", 3, t0.Add(ms(650)))
+	out := leaf.Tick(t0.Add(ms(680)))
+	if m := to(t, out, "n0"); !slices.Equal(m.Values, []Value{"2", "3"}) {
+		t.Fatalf("batch %+v, want both values", m)
+	}
+	if got := leaf.Acks(); !slices.Equal(got, []Ticket{3}) || leaf.Held() != 0 {
+		t.Fatalf("at the slot: released %v, held %d", got, leaf.Held())
+	}
+}
+
+func TestAckOnSendReleasesHubTicketsAtTheFlush(t *testing.T) {
+	cfg := Messages
+	cfg.AckSendWait = 0
+	hub := newStar3(cfg).g["n0"]
+	hub.Submit("5", 1, t0.Add(ms(10)))
+	hub.Tick(t0.Add(cfg.FlushInterval - time.Millisecond))
+	if got := hub.Acks(); len(got) != 0 {
+		t.Fatalf("released before the flush: %v", got)
+	}
+	if out := hub.Tick(t0.Add(cfg.FlushInterval)); len(out) != 2 {
+		t.Fatalf("flush %+v, want one message per leaf", out)
+	}
+	if got := hub.Acks(); !slices.Equal(got, []Ticket{1}) || len(hub.Values()) != 0 {
+		t.Fatalf("at the flush: released %v, visible %v (want hidden until a leaf confirms)", got, hub.Values())
+	}
+}

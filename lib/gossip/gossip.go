@@ -109,6 +109,7 @@ type Stats struct {
 	DuplicatesReceived int // received values already known
 	AcksFannedOut      int // tickets released because their value was forwarded everywhere
 	AcksCapped         int // tickets released by AckWaitCap
+	AcksSent           int // tickets released because their value left on schedule (AckOnSend)
 	FanoutOnly         int // hub messages carrying only a fanout watermark
 }
 
@@ -185,6 +186,8 @@ type heldTicket struct {
 	ticket   Ticket
 	mark     int
 	deadline time.Time
+	// early (AckSendWait): released at this time even if not yet sent.
+	early time.Time
 }
 
 // link is the state of one peer: our stream to it and its stream to us.
@@ -318,7 +321,11 @@ func (g *Gossip) Submit(v Value, t Ticket, now time.Time) []Outbound {
 	if !g.isHub() {
 		mark = g.links[g.hub].next()
 	}
-	g.held = append(g.held, heldTicket{ticket: t, mark: mark, deadline: now.Add(g.cfg.AckWaitCap)})
+	h := heldTicket{ticket: t, mark: mark, deadline: now.Add(g.cfg.AckWaitCap)}
+	if g.cfg.AckOnSend && g.cfg.AckSendWait > 0 && (g.isHub() || g.alignedLeaf()) {
+		h.early = now.Add(g.cfg.AckSendWait)
+	}
+	g.held = append(g.held, h)
 	g.release(now)
 	return out
 }
@@ -370,6 +377,10 @@ func (g *Gossip) release(now time.Time) {
 		case h.mark <= fanned:
 			g.stats.AcksFannedOut++
 			g.ready = append(g.ready, h.ticket)
+		case !h.early.IsZero() && !now.Before(h.early):
+			// Stored and queued for its slot; stays hidden until fanout.
+			g.stats.AcksSent++
+			g.ready = append(g.ready, h.ticket)
 		case !now.Before(h.deadline):
 			// Acknowledged, so from now on visible here (a client that
 			// reads after its broadcast_ok sees its value).
@@ -395,6 +406,22 @@ func (g *Gossip) release(now time.Time) {
 			g.hidden = nil // let the backing array go
 		}
 	}
+}
+
+// releaseSent (AckOnSend) releases held tickets whose value has left on
+// schedule: mark ≤ sent. Their values stay hidden until fanout.
+func (g *Gossip) releaseSent(sent int) {
+	kept := g.held[:0]
+	for _, h := range g.held {
+		if h.mark <= sent {
+			g.stats.AcksSent++
+			g.ready = append(g.ready, h.ticket)
+			continue
+		}
+		kept = append(kept, h)
+	}
+	clear(g.held[len(kept):])
+	g.held = kept
 }
 
 // Receive handles a gossip message from peer and returns what to send now.
@@ -502,6 +529,9 @@ func (g *Gossip) NextDeadline(now time.Time) time.Time {
 	}
 	for _, h := range g.held {
 		consider(h.deadline)
+		if !h.early.IsZero() {
+			consider(h.early)
+		}
 	}
 	if len(g.hidden) > 0 {
 		consider(g.hidden[0].deadline)
@@ -550,6 +580,9 @@ func (g *Gossip) Tick(now time.Time) []Outbound {
 		if d, ok := g.oneWay(); ok && complete {
 			g.commits = append(g.commits, timedCommit{at: now.Add(d), upTo: fanned})
 		}
+		if g.cfg.AckOnSend && complete {
+			g.releaseSent(fanned)
+		}
 		for _, p := range g.forward {
 			l := g.links[p]
 			if l.batchWaiting {
@@ -584,6 +617,9 @@ func (g *Gossip) Tick(now time.Time) []Outbound {
 		if l := g.links[g.hub]; l != nil && !l.probing && l.sent < l.next() {
 			l.batchSent[l.sent] = now
 			out = append(out, g.transmit(l, now))
+			if g.cfg.AckOnSend {
+				g.releaseSent(l.sent)
+			}
 		}
 		g.nextSend = advance(g.nextSend, g.cfg.FlushInterval, now)
 	}

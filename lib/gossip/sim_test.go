@@ -201,8 +201,10 @@ func (s *sim) advance(until time.Time) {
 		s.now = next
 		if s.now.Equal(s.nextTick) {
 			for _, id := range s.nodes {
+				before := len(s.g[id].Values())
 				s.send(id, s.g[id].Tick(s.now))
 				s.drain(id)
+				s.noteLearned(id, before)
 			}
 			s.nextTick = s.nextTick.Add(s.tick)
 		}
@@ -349,8 +351,10 @@ func (s *sim) advanceByDeadlines(until time.Time) {
 			if idle++; idle > 10*len(s.nodes) {
 				panic(fmt.Sprintf("%s: NextDeadline %v keeps asking for ticks that do nothing", who, t))
 			}
+			before := len(s.g[who].Values())
 			s.send(who, s.g[who].Tick(s.now))
 			s.drain(who)
+			s.noteLearned(who, before)
 		case len(s.queue) > 0 && !s.queue[0].at.After(until):
 			d := heap.Pop(&s.queue).(delivery)
 			if s.blocked(d.from, d.to) {
