@@ -24,7 +24,7 @@ _EXIT_CODE = {
     "invalid": 1,
 }
 
-def maelstrom_test(name, binary, workload, args = [], expect = "valid", size = "medium", tags = [], **kwargs):
+def maelstrom_test(name, binary, workload, args = [], env = {}, expect = "valid", size = "medium", tags = [], **kwargs):
     """Declares an sh_test that runs a Maelstrom workload against `binary`.
 
     Args:
@@ -32,6 +32,8 @@ def maelstrom_test(name, binary, workload, args = [], expect = "valid", size = "
       binary: label of the node executable (usually a go_binary).
       workload: the Maelstrom workload, e.g. "echo", "broadcast", "lin-kv".
       args: further Maelstrom `test` flags (--node-count, --time-limit, --rate, ...).
+      env: environment for the run; Maelstrom and the workbench pass their environment on
+        to the nodes, so this is how a node's mode is chosen (GOSSIP_PRESET, KAFKA_MODE).
       expect: "valid" (pass iff the checker accepts) or "invalid" (pass iff it rejects).
       size: the test size; "medium" allows 5 minutes.
       tags: extra tags; "maelstrom" is always added (bazel test --test_tag_filters=-maelstrom
@@ -54,6 +56,7 @@ def maelstrom_test(name, binary, workload, args = [], expect = "valid", size = "
         data = [workbench, binary],
         deps = ["@bazel_tools//tools/bash/runfiles"],
         # A real Maelstrom can stand in for the workbench: MAELSTROM=/path/to/maelstrom.
+        env = env,
         env_inherit = ["MAELSTROM"],
         size = size,
         tags = ["maelstrom"] + tags,

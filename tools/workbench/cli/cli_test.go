@@ -34,7 +34,12 @@ func TestMain(m *testing.M) {
 	}
 	StoreRoot = filepath.Join(dir, "store")
 	if bin := os.Getenv("TESTNODE_BIN"); bin != "" {
-		// A prebuilt test node (e.g. a Bazel data dependency).
+		// A prebuilt test node: under Bazel a data dependency named by its
+		// path from the runfiles root (the test itself runs in its package
+		// directory, so a relative path is resolved against TEST_SRCDIR).
+		if srcdir := os.Getenv("TEST_SRCDIR"); srcdir != "" && !filepath.IsAbs(bin) {
+			bin = filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), bin)
+		}
 		if abs, err := filepath.Abs(bin); err == nil {
 			testNode = abs
 		}
