@@ -479,6 +479,10 @@ func (g *Gossip) Receive(from string, m Message, now time.Time) []Outbound {
 		// partitions are symmetric): send it everything it lacks now
 		// rather than at the next probe. The probe carries our ack.
 		out = append(out, g.retransmit(l, now))
+	case from == g.hub && g.unsentDue():
+		// The hub acknowledged our probe: values learned while it was
+		// unreachable go out now (carrying our ack, if one is owed).
+		out = append(out, g.sendUnsent(now)...)
 	case l.ackNow:
 		out = append(out, g.bareAck(l))
 	}
@@ -526,6 +530,9 @@ func (g *Gossip) NextDeadline(now time.Time) time.Time {
 	}
 	if g.alignedLeaf() && g.sendDue() {
 		consider(g.nextSend)
+	}
+	if g.unsentDue() {
+		consider(now)
 	}
 	for _, h := range g.held {
 		consider(h.deadline)
@@ -623,6 +630,9 @@ func (g *Gossip) Tick(now time.Time) []Outbound {
 		}
 		g.nextSend = advance(g.nextSend, g.cfg.FlushInterval, now)
 	}
+	// Receive already sends these; this keeps the invariant whatever
+	// event left values unsent on a reachable link.
+	out = append(out, g.sendUnsent(now)...)
 	for _, p := range g.peerOrder() {
 		l := g.links[p]
 		if len(l.inflight) > 0 && now.Sub(l.inflight[0].at) >= g.cfg.RetransmitTimeout {
@@ -699,19 +709,46 @@ func (g *Gossip) learn(v Value, src string, now time.Time, out *[]Outbound) {
 		}
 		l := g.links[p]
 		l.pending = append(l.pending, v)
-		// An unaligned leaf sends at once; the hub and aligned leaves wait
-		// for their schedule, and unreachable peers for their probe. A
-		// leaf that should align but has not heard the hub's timing yet
-		// also sends at once: the value then waits at the hub instead,
-		// which costs the same latency, and the hub's feedback gives the
-		// leaf its phase.
-		if !g.isHub() && !l.probing && (!g.cfg.AlignLeaves || !g.aligned) {
-			if g.cfg.AlignLeaves {
-				l.batchSent[l.sent] = now
-			}
-			*out = append(*out, g.transmit(l, now))
-		}
 	}
+	// The hub and aligned leaves wait for their schedule, and unreachable
+	// peers for their probe; any other leaf sends at once.
+	*out = append(*out, g.sendUnsent(now)...)
+}
+
+// sendsAtOnce reports whether this node is a leaf without a send schedule:
+// it sends each value as it learns it. A leaf that should align but has
+// not heard the hub's timing yet is one too: its values then wait at the
+// hub instead, which costs the same latency, and the hub's feedback gives
+// the leaf its phase.
+func (g *Gossip) sendsAtOnce() bool {
+	return !g.isHub() && (!g.cfg.AlignLeaves || !g.aligned)
+}
+
+// unsentDue reports whether a leaf that sends at once holds values it has
+// never sent on a link it may send on. Nothing else ever sends them: such a
+// leaf has no schedule, and retransmission only covers values sent before.
+// Values learned while the hub was unreachable are the case that needs
+// it: the probe that covered the backlog may be acknowledged (ending the
+// probe, and with it every retransmission timer) before they go out.
+func (g *Gossip) unsentDue() bool {
+	if !g.sendsAtOnce() {
+		return false
+	}
+	l := g.links[g.hub]
+	return l != nil && !l.probing && l.sent < l.next()
+}
+
+// sendUnsent sends what unsentDue says is due, MaxBatch per message.
+func (g *Gossip) sendUnsent(now time.Time) []Outbound {
+	var out []Outbound
+	for g.unsentDue() {
+		l := g.links[g.hub]
+		if g.cfg.AlignLeaves {
+			l.batchSent[l.sent] = now
+		}
+		out = append(out, g.transmit(l, now))
+	}
+	return out
 }
 
 func (l *link) next() int { return l.acked + len(l.pending) }

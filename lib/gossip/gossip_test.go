@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strconv"
@@ -299,6 +300,79 @@ func TestPartitionHeal(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestValueLearnedWhileProbingSurvivesTheHeal is the partition run that
+// lost values under Bazel (3d and 3e): a leaf that sends at once learns a
+// value while it still treats the hub as unreachable, just after the heal,
+// between its probe and the hub's ack of it. The ack ends the probe and
+// with it every retransmission timer; the value, never sent, must still go
+// out. Every value must then be visible on every node (nothing left
+// hidden, no ticket held) within one anti-entropy round and a few flushes
+// of the heal, and the cluster must go quiet.
+func TestValueLearnedWhileProbingSurvivesTheHeal(t *testing.T) {
+	const latency = 100 * time.Millisecond // newSim's
+	for _, name := range PresetNames() {
+		for _, isolated := range []string{"n1", "n0"} { // a leaf, the hub
+			for _, deadlines := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/cut-%s/deadlines-%v", name, isolated, deadlines), func(t *testing.T) {
+					cfg := presets[name]
+					s := newSim(5, cfg, 7)
+					s.deadlineDriven = deadlines
+					// Cut from the start, so n1 (messages) never learns the
+					// hub's phase and keeps sending at once.
+					cut := true
+					s.blocked = func(from, to string) bool { return cut && (from == isolated) != (to == isolated) }
+					s.broadcast("n1", "100") // in flight to the hub: n1 probes
+					s.broadcast("n2", "200") // and the hub has values for n1
+					s.broadcast("n0", "0")
+					s.run(2*cfg.RetransmitTimeout + ms(500))
+					if !s.g["n1"].links["n0"].probing {
+						t.Fatal("n1 does not treat the hub as unreachable; the test proves nothing")
+					}
+					cut = false
+					healed := s.now
+					// From the first message across n0–n1 after the heal until
+					// the hub's ack reaches n1, n1 still treats the hub as
+					// unreachable: its client's value arrives then.
+					crossed := false
+					s.onDeliver = func(d delivery) {
+						if (d.from == "n0" && d.to == "n1") || (d.from == "n1" && d.to == "n0") {
+							crossed = true
+						}
+					}
+					for !crossed {
+						s.run(ms(1))
+					}
+					if !s.g["n1"].links["n0"].probing {
+						t.Fatal("n1 already reached the hub; the value would not be learned while probing")
+					}
+					s.broadcast("n1", "101")
+					s.broadcast("n3", "300")
+
+					s.advance(healed.Add(cfg.RetransmitTimeout + 4*latency + 2*cfg.FlushInterval))
+					for _, id := range s.nodes {
+						g := s.g[id]
+						for v := range s.born {
+							if !slices.Contains(g.Values(), v) {
+								t.Errorf("%s: value %s not readable %v after the heal (known %v)", id, v, s.now.Sub(healed), g.Has(v))
+							}
+						}
+						if len(g.hidden) > 0 || g.Held() > 0 {
+							t.Errorf("%s: %d values still hidden, %d tickets held", id, len(g.hidden), g.Held())
+						}
+					}
+					if len(s.ackedAt) != len(s.tickets) {
+						t.Errorf("%d of %d broadcasts acknowledged", len(s.ackedAt), len(s.tickets))
+					}
+					s.run(cfg.RetransmitTimeout + cfg.AckDelay)
+					if err := s.quiescent(); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		}
 	}
 }
 
