@@ -68,3 +68,24 @@ func TestCompleteFollowsWithErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestEachThreadOnceGivesEveryThreadOneOp(t *testing.T) {
+	g := EachThreadOnce(history.Op{F: "read", Final: true})
+	seen := map[int]int{}
+	for _, thread := range []int{0, 1, 0, 2, 1, 2} {
+		op, st := g.Next(GenContext{Thread: thread})
+		if st == Ready {
+			if op.F != "read" || !op.Final {
+				t.Fatalf("thread %d got %+v, want the final read", thread, op)
+			}
+			seen[thread]++
+		} else if st != Exhausted {
+			t.Fatalf("thread %d: status %v, want Ready or Exhausted", thread, st)
+		}
+	}
+	for thread := 0; thread < 3; thread++ {
+		if seen[thread] != 1 {
+			t.Errorf("thread %d got %d ops, want exactly 1", thread, seen[thread])
+		}
+	}
+}

@@ -27,7 +27,7 @@ var Workload = &workload.Workload{
 		return &generator{}
 	},
 	NewFinalGenerator: func(_ workload.Options, _ *rand.Rand, _ workload.Generator) workload.Generator {
-		return &finalGenerator{done: map[int]bool{}}
+		return workload.EachThreadOnce(history.Op{F: "read", Final: true})
 	},
 	NewClient: func(conn workload.Conn, node string, _ workload.Options) workload.Client {
 		return &client{conn: conn, node: node}
@@ -72,19 +72,6 @@ func (g *generator) Next(ctx workload.GenContext) (history.Op, workload.Status) 
 }
 
 func (g *generator) Update(workload.GenContext, history.Op, history.Op) {}
-
-// finalGenerator gives every thread exactly one read marked final.
-type finalGenerator struct{ done map[int]bool }
-
-func (g *finalGenerator) Next(ctx workload.GenContext) (history.Op, workload.Status) {
-	if g.done[ctx.Thread] {
-		return history.Op{}, workload.Exhausted
-	}
-	g.done[ctx.Thread] = true
-	return history.Op{F: "read", Final: true}, workload.Ready
-}
-
-func (g *finalGenerator) Update(workload.GenContext, history.Op, history.Op) {}
 
 type client struct {
 	conn workload.Conn

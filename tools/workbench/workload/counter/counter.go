@@ -32,7 +32,7 @@ func newWorkload(name string, minDelta int) *workload.Workload {
 			return &generator{minDelta: minDelta}
 		},
 		NewFinalGenerator: func(_ workload.Options, _ *rand.Rand, _ workload.Generator) workload.Generator {
-			return &finalGenerator{done: map[int]bool{}}
+			return workload.EachThreadOnce(history.Op{F: "read", Final: true})
 		},
 		Check: func(h history.History, _ workload.Options) checker.Result { return Check(h) },
 	}
@@ -55,19 +55,6 @@ func (g *generator) Next(ctx workload.GenContext) (history.Op, workload.Status) 
 }
 
 func (g *generator) Update(workload.GenContext, history.Op, history.Op) {}
-
-// finalGenerator gives every thread exactly one final read.
-type finalGenerator struct{ done map[int]bool }
-
-func (g *finalGenerator) Next(ctx workload.GenContext) (history.Op, workload.Status) {
-	if g.done[ctx.Thread] {
-		return history.Op{}, workload.Exhausted
-	}
-	g.done[ctx.Thread] = true
-	return history.Op{F: "read", Final: true}, workload.Ready
-}
-
-func (g *finalGenerator) Update(workload.GenContext, history.Op, history.Op) {}
 
 type client struct {
 	conn workload.Conn
