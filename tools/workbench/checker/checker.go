@@ -4,7 +4,10 @@
 // availability).
 package checker
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"slices"
+)
 
 // Validity is a checker's verdict. Unknown means nothing could be judged
 // (e.g. no element was ever read); it ranks between Valid and Invalid.
@@ -80,4 +83,25 @@ func (r Result) Valid() Validity {
 		return v
 	}
 	return Unknown
+}
+
+// QuantilePoints are the points of Jepsen's frequency distribution that
+// results report: minimum, median, 95th and 99th percentile, maximum.
+var QuantilePoints = []float64{0, 0.5, 0.95, 0.99, 1}
+
+// Quantiles is Jepsen's frequency-distribution at QuantilePoints: the p
+// quantile of n sorted values is the one at min(n−1, ⌊n·p⌋). nil for no
+// values.
+func Quantiles[T int64 | float64](xs []T) map[float64]any {
+	if len(xs) == 0 {
+		return nil
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	out := make(map[float64]any, len(QuantilePoints))
+	for _, p := range QuantilePoints {
+		out[p] = s[min(n-1, int(float64(n)*p))]
+	}
+	return out
 }

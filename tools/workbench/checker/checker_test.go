@@ -2,6 +2,7 @@ package checker
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
@@ -34,5 +35,21 @@ func TestValidityEncodings(t *testing.T) {
 	}
 	if (Result{}).Valid() != Unknown {
 		t.Error("a result without valid? should be Unknown")
+	}
+}
+
+func TestQuantilesMatchJepsen(t *testing.T) {
+	xs := []int64{10, 0, 30, 20, 40, 50, 60, 70, 80, 90}
+	q := Quantiles(xs)
+	want := map[float64]any{0: int64(0), 0.5: int64(50), 0.95: int64(90), 0.99: int64(90), 1: int64(90)}
+	if !reflect.DeepEqual(q, want) {
+		t.Errorf("quantiles = %v, want %v", q, want)
+	}
+	one := Quantiles([]int64{7})
+	if one[0] != int64(7) || one[1] != int64(7) {
+		t.Errorf("single = %v", one)
+	}
+	if Quantiles[int64](nil) != nil {
+		t.Error("empty quantiles not nil")
 	}
 }

@@ -7,14 +7,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	// Aliased: test.go has a func named report.
 
+	"github.com/glomers/glomers/tools/workbench/analysis"
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/edn"
 	"github.com/glomers/glomers/tools/workbench/network"
 	"github.com/glomers/glomers/tools/workbench/registry"
-	// Aliased: test.go has a func named report.
 	runreport "github.com/glomers/glomers/tools/workbench/report"
-	"github.com/glomers/glomers/tools/workbench/runner"
 	"github.com/glomers/glomers/tools/workbench/store"
 )
 
@@ -79,7 +79,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
 		return ExitCrash
 	}
-	res := runner.Analyze(w, o.WorkloadOptions(), loaded.History, net, journal)
+	res := analysis.Analyze(w, o.WorkloadOptions(), loaded.History, net, journal)
 	// Protocol violations were seen while running; they cannot be
 	// re-derived from the history, so keep what the run recorded.
 	if ne, ok := loaded.Results["node-errors"]; ok {
@@ -100,7 +100,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(b)
 	}
 	fmt.Fprintln(stdout)
-	for _, line := range runner.FirstErrors(res) {
+	for _, line := range analysis.FirstErrors(res) {
 		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stdout, "re-checked %s (%d history entries)\n", dir, len(loaded.History))

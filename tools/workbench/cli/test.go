@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/glomers/glomers/tools/workbench/analysis"
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/edn"
 	"github.com/glomers/glomers/tools/workbench/network"
@@ -41,6 +42,7 @@ var testFlags = []flagSpec{
 	{long: "rate", value: "RATE", def: "5", help: "mean client requests per second, all clients together; 0 issues none"},
 	{long: "latency", value: "MILLIS", def: "0", help: "mean inter-node latency in ms"},
 	{long: "latency-dist", value: "DIST", def: "constant", help: "constant, uniform or exponential"},
+	{long: "delivery", value: "MODEL", def: "maelstrom", help: "maelstrom: each node's receiver sleeps until the deadline of the message it took first, so later, earlier-due messages (client requests too) wait behind it, as in Maelstrom; ideal: every message is delivered exactly at its deadline (workbench only)"},
 	{long: "nemesis", value: "FAULTS", help: "comma-separated faults to inject (only partition)"},
 	{long: "nemesis-interval", value: "SECONDS", def: "10", help: "mean seconds between nemesis operations"},
 	{long: "topology", value: "TYPE", def: "grid", help: "broadcast topology: grid, line, total, tree, tree2, tree3, tree4"},
@@ -76,6 +78,7 @@ type TestOptions struct {
 	Rate            float64  `json:"rate"`
 	LatencyMS       int64    `json:"latency"`
 	LatencyDist     string   `json:"latency-dist"`
+	Delivery        string   `json:"delivery,omitempty"`
 	Nemesis         []string `json:"nemesis"`
 	NemesisInterval float64  `json:"nemesis-interval"`
 	Topology        string   `json:"topology"`
@@ -187,7 +190,10 @@ func ParseTestArgs(args []string) (*TestOptions, error) {
 	if p.has("latency-dist") {
 		o.LatencyDist = p.last("latency-dist")
 	}
-	if err := (network.Config{Latency: time.Duration(o.LatencyMS) * time.Millisecond, Dist: o.LatencyDist}).Validate(); err != nil {
+	if p.has("delivery") {
+		o.Delivery = p.last("delivery")
+	}
+	if err := (network.Config{Latency: time.Duration(o.LatencyMS) * time.Millisecond, Dist: o.LatencyDist, Delivery: o.Delivery}).Validate(); err != nil {
 		return nil, err
 	}
 	if p.has("nemesis") {
@@ -408,6 +414,7 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 	cfg := runner.Config{
 		Workload: w, Opts: o.WorkloadOptions(), Bin: o.Bin, Args: o.Args, Seed: seed,
 		LatencyDist:     o.LatencyDist,
+		Delivery:        o.Delivery,
 		NemesisInterval: time.Duration(o.NemesisInterval * float64(time.Second)),
 		NodeLog:         run.NodeLog,
 		LogStderr:       o.LogStderr, LogNetSend: o.LogNetSend, LogNetRecv: o.LogNetRecv,
@@ -456,7 +463,7 @@ func printVerdict(out *runner.Outcome, run *store.Run, seed uint64, stdout, stde
 	for _, e := range out.NodeErrors {
 		fmt.Fprintf(stdout, "node error: %s\n", e)
 	}
-	for _, line := range runner.FirstErrors(out.Results) {
+	for _, line := range analysis.FirstErrors(out.Results) {
 		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stdout, "seed %d; results in %s\n", seed, run.Dir)

@@ -1,10 +1,13 @@
 // Package network is the workbench's simulated network, modelled on
-// Maelstrom's: every member (server node, client, service) has an inbox
-// ordered by delivery deadline; a send draws a latency (none when either end
-// is a client), and a partition "grudge" drops messages when they reach the
-// head of the receiver's inbox, so messages in flight when a partition
-// starts are lost too. Every send and every delivery is journaled, for the
-// :net statistics and the Lamport diagram.
+// Maelstrom's (src/maelstrom/net.clj): every member (server node, client,
+// service) has an inbox ordered by delivery deadline; a send draws a
+// latency in whole milliseconds (none when either end is a client). Each
+// member's receiver takes the head of its inbox as soon as there is one,
+// drops it if a partition "grudge" separates its source from the member at
+// that moment, and otherwise waits for its deadline before delivering it —
+// so messages behind it wait too, including zero-latency client requests.
+// Every send and every delivery is journaled, for the :net statistics and
+// the Lamport diagram.
 package network
 
 import (
@@ -22,8 +25,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/glomers/glomers/tools/workbench/checker"
 )
 
 // Message is one message on the network. ID is the network's own counter
@@ -35,6 +36,14 @@ type Message struct {
 	Dest string          `json:"dest"`
 	Body json.RawMessage `json:"body"`
 }
+
+// Delivery models, as --delivery names them.
+const (
+	// Maelstrom delivers as Maelstrom's recv! does (see Inbox.recvMaelstrom).
+	Maelstrom = "maelstrom"
+	// Ideal delivers every message exactly at its deadline.
+	Ideal = "ideal"
+)
 
 // Latency distributions, as --latency-dist names them.
 const (
@@ -49,6 +58,8 @@ type Config struct {
 	Latency time.Duration
 	// Dist is constant, uniform or exponential ("" means constant).
 	Dist string
+	// Delivery is Maelstrom (or "") or Ideal.
+	Delivery string
 	// Rand draws latencies; nil means a time-seeded source. It is only
 	// used under the network's lock.
 	Rand *rand.Rand
@@ -72,6 +83,11 @@ func (c Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("unknown latency distribution %q (known: constant, uniform, exponential)", c.Dist)
+	}
+	switch c.Delivery {
+	case "", Maelstrom, Ideal:
+	default:
+		return fmt.Errorf("unknown delivery model %q (known: maelstrom, ideal)", c.Delivery)
 	}
 	if c.Latency < 0 {
 		return fmt.Errorf("latency %v is negative", c.Latency)
@@ -115,6 +131,9 @@ type Network struct {
 func New(cfg Config) *Network {
 	if cfg.Dist == "" {
 		cfg.Dist = Constant
+	}
+	if cfg.Delivery == "" {
+		cfg.Delivery = Maelstrom
 	}
 	rng := cfg.Rand
 	if rng == nil {
@@ -238,23 +257,25 @@ func (n *Network) latencyLocked(src, dest string) time.Duration {
 	default:
 		ms = mean
 	}
-	return time.Duration(ms * float64(time.Millisecond))
+	// Maelstrom's latency-for truncates every draw to whole milliseconds.
+	return time.Duration(math.Trunc(ms)) * time.Millisecond
 }
 
-// deliver decides, when msg reaches the head of its receiver's inbox,
-// whether the partition drops it, and journals it if not.
-func (n *Network) deliver(msg Message) bool {
+// partitioned reports whether the partition in force now drops msg.
+func (n *Network) partitioned(msg Message) bool {
 	n.mu.Lock()
-	if n.grudge[msg.Dest][msg.Src] {
-		n.mu.Unlock()
-		return false
-	}
+	defer n.mu.Unlock()
+	return n.grudge[msg.Dest][msg.Src]
+}
+
+// journalRecv records msg's delivery.
+func (n *Network) journalRecv(msg Message) {
+	n.mu.Lock()
 	n.journal = append(n.journal, Event{Kind: Recv, Time: time.Since(n.start), Msg: msg})
 	n.mu.Unlock()
 	if n.cfg.LogRecv {
 		n.log.Info("recv", "id", msg.ID, "src", msg.Src, "dest", msg.Dest, "body", string(msg.Body))
 	}
-	return true
 }
 
 // Journal returns a copy of every send and delivery so far, in order.
@@ -262,48 +283,6 @@ func (n *Network) Journal() []Event {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]Event(nil), n.journal...)
-}
-
-// Stats computes Maelstrom's :net result from the journal. opCount is the
-// number of client invocations in the history; msgs-per-op is left out
-// when it is zero, as Maelstrom does.
-func (n *Network) Stats(opCount int) checker.Result {
-	return Stats(n.Journal(), opCount)
-}
-
-// Stats computes the :net result from a journal.
-func Stats(journal []Event, opCount int) checker.Result {
-	type counts struct{ send, recv, msgs int }
-	var all, clients, servers counts
-	add := func(c *counts, e Event) {
-		if e.Kind == Send {
-			c.send++
-			c.msgs++ // every send has a fresh id
-		} else {
-			c.recv++
-		}
-	}
-	for _, e := range journal {
-		add(&all, e)
-		if IsClient(e.Msg.Src) || IsClient(e.Msg.Dest) {
-			add(&clients, e)
-		} else {
-			add(&servers, e)
-		}
-	}
-	res := func(c counts, perOp bool) map[string]any {
-		m := map[string]any{"send-count": c.send, "recv-count": c.recv, "msg-count": c.msgs}
-		if perOp && opCount > 0 {
-			m["msgs-per-op"] = float64(c.msgs) / float64(opCount)
-		}
-		return m
-	}
-	return checker.Result{
-		"all":     res(all, true),
-		"clients": res(clients, false),
-		"servers": res(servers, true),
-		"valid?":  checker.Valid,
-	}
 }
 
 // pending is a queued message with its delivery deadline.
@@ -330,9 +309,9 @@ func (q *queue) Pop() any {
 	return p
 }
 
-// Inbox is one member's queue of messages, delivered in deadline order at
-// their deadlines. One goroutine should call Recv (delivery is serial, as
-// in Maelstrom).
+// Inbox is one member's queue of messages, ordered by delivery deadline.
+// One goroutine should call Recv: delivery to a member is serial, as in
+// Maelstrom, where one thread per member receives and writes.
 type Inbox struct {
 	net  *Network
 	id   string
@@ -372,10 +351,94 @@ func (in *Inbox) close() {
 	in.signal()
 }
 
-// Recv blocks until the next message is due and returns it, skipping
-// messages the current partition drops. It returns ErrClosed after the
-// member has left, or ctx's error.
+// Recv blocks until the next message is delivered and returns it. It
+// returns ErrClosed after the member has left, or ctx's error.
 func (in *Inbox) Recv(ctx context.Context) (Message, error) {
+	if in.net.cfg.Delivery == Ideal {
+		return in.recvIdeal(ctx)
+	}
+	return in.recvMaelstrom(ctx)
+}
+
+// recvMaelstrom is Maelstrom's recv!: as soon as the queue holds anything,
+// take its earliest-deadline message, due or not; drop it if the partition
+// in force now separates its source from this member; otherwise sleep
+// until its deadline and deliver it. A message that arrives during the
+// sleep waits behind it even if it is due earlier — a client request
+// (zero latency) queues behind an inter-node message taken a moment
+// before — and the messages that fell due meanwhile then go out back to
+// back.
+func (in *Inbox) recvMaelstrom(ctx context.Context) (Message, error) {
+	for {
+		p, err := in.takeHead(ctx)
+		if err != nil {
+			return Message{}, err
+		}
+		if in.net.partitioned(p.msg) {
+			continue
+		}
+		// Maelstrom sleeps (long dt) whole milliseconds: a message can go
+		// out up to 1 ms before its deadline, never later than the sleep.
+		if d := time.Until(p.deadline).Truncate(time.Millisecond); d > 0 {
+			if err := in.sleep(ctx, d); err != nil {
+				return Message{}, err
+			}
+		}
+		in.net.journalRecv(p.msg)
+		return p.msg, nil
+	}
+}
+
+// takeHead waits until the queue is not empty and pops its head.
+func (in *Inbox) takeHead(ctx context.Context) (pending, error) {
+	for {
+		in.mu.Lock()
+		if in.closed {
+			in.mu.Unlock()
+			return pending{}, ErrClosed
+		}
+		if len(in.q) > 0 {
+			p := heap.Pop(&in.q).(pending)
+			in.mu.Unlock()
+			return p, nil
+		}
+		in.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return pending{}, ctx.Err()
+		case <-in.wake:
+		}
+	}
+}
+
+// sleep waits for d, returning early only when the member leaves or ctx
+// ends; pushes do not interrupt it.
+func (in *Inbox) sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		case <-in.wake:
+			in.mu.Lock()
+			closed := in.closed
+			in.mu.Unlock()
+			if closed {
+				return ErrClosed
+			}
+		}
+	}
+}
+
+// recvIdeal delivers every message at its own deadline: it re-reads the
+// head whenever a message arrives, so nothing waits behind a later one,
+// and the partition is judged at the deadline. Not what Maelstrom does;
+// kept behind --delivery ideal to tell a node's own delays from the
+// harness's.
+func (in *Inbox) recvIdeal(ctx context.Context) (Message, error) {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -396,7 +459,8 @@ func (in *Inbox) Recv(ctx context.Context) (Message, error) {
 			} else {
 				heap.Pop(&in.q)
 				in.mu.Unlock()
-				if in.net.deliver(head.msg) {
+				if !in.net.partitioned(head.msg) {
+					in.net.journalRecv(head.msg)
 					return head.msg, nil
 				}
 				continue

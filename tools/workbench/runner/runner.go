@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/glomers/glomers/tools/workbench/analysis"
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/client"
 	"github.com/glomers/glomers/tools/workbench/history"
@@ -39,6 +40,7 @@ type Config struct {
 	// op values, gaps and partition schedule.
 	Seed            uint64
 	LatencyDist     string        // constant, uniform, exponential
+	Delivery        string        // network.Maelstrom (default) or network.Ideal
 	NemesisInterval time.Duration // mean gap between nemesis ops (default 10 s)
 	// NodeLog returns the stderr log path of a node ("" discards).
 	NodeLog    func(node string) string
@@ -142,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 
 	netCfg := network.Config{
-		Latency: cfg.Opts.Latency, Dist: cfg.LatencyDist, Rand: Rand(cfg.Seed, randLatency),
+		Latency: cfg.Opts.Latency, Dist: cfg.LatencyDist, Delivery: cfg.Delivery, Rand: Rand(cfg.Seed, randLatency),
 		Start: r.start, Logger: log, LogSend: cfg.LogNetSend, LogRecv: cfg.LogNetRecv,
 	}
 	if err := netCfg.Validate(); err != nil {
@@ -194,7 +196,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 
 	out.History = r.rec.history()
 	out.Journal = r.net.Journal()
-	out.Results = Analyze(cfg.Workload, cfg.Opts, out.History, nil, out.Journal)
+	out.Results = analysis.Analyze(cfg.Workload, cfg.Opts, out.History, nil, out.Journal)
 	if len(out.NodeErrors) > 0 {
 		out.Results["node-errors"] = out.NodeErrors
 	}

@@ -1,4 +1,9 @@
-package runner
+// Package analysis turns a run's history and network journal into
+// Maelstrom's results map: the checkers every workload shares (Jepsen's
+// stats, availability, :net message counts, :perf latencies) combined with
+// the workload's own checker. It needs no running nodes, so a stored run
+// is re-analysed the same way a live one is.
+package analysis
 
 import (
 	"fmt"
@@ -128,7 +133,7 @@ func InvokeCount(h history.History) int {
 // merged :valid?. net is the :net result (nil: computed from journal).
 func Analyze(w *workload.Workload, opts workload.Options, h history.History, net checker.Result, journal []network.Event) checker.Result {
 	if net == nil {
-		net = network.Stats(journal, InvokeCount(h))
+		net = Net(journal, InvokeCount(h))
 	}
 	var wl checker.Result
 	if w.Check != nil {
@@ -137,7 +142,7 @@ func Analyze(w *workload.Workload, opts workload.Options, h history.History, net
 		wl = checker.Result{"valid?": checker.Valid}
 	}
 	res := checker.Result{
-		"perf":         checker.Result{"valid?": checker.Valid},
+		"perf":         Perf(h),
 		"timeline":     checker.Result{"valid?": checker.Valid},
 		"exceptions":   checker.Result{"valid?": checker.Valid},
 		"stats":        Stats(h, w.StatsExempt),
