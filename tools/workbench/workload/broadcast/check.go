@@ -44,12 +44,13 @@ func Check(h history.History) checker.Result {
 	sortResults(rs)
 
 	var stable, lost, neverRead, stale []elementResult
-	var stableLat, lostLat []int64
+	var stableLat, lostLat, disseminationLat []int64
 	for _, r := range rs {
 		switch r.outcome {
 		case "stable":
 			stable = append(stable, r)
 			stableLat = append(stableLat, r.stableLatency)
+			disseminationLat = append(disseminationLat, r.disseminationLatency)
 			if r.stableLatency > 0 {
 				stale = append(stale, r)
 			}
@@ -101,10 +102,13 @@ func Check(h history.History) checker.Result {
 		"repeated-in-read-count": len(a.repeated),
 		"repeated-in-read":       repeatedOut(a.repeated),
 	}
-	if q := quantiles(stableLat); q != nil {
+	if q := checker.Quantiles(stableLat); q != nil {
 		res["stable-latencies"] = q
 	}
-	if q := quantiles(lostLat); q != nil {
+	if q := checker.Quantiles(disseminationLat); q != nil {
+		res["dissemination-latencies"] = q
+	}
+	if q := checker.Quantiles(lostLat); q != nil {
 		res["lost-latencies"] = q
 	}
 	switch {
@@ -119,6 +123,7 @@ func Check(h history.History) checker.Result {
 // element is set-full's per-value state.
 type element struct {
 	value       any
+	invoked     *indexed // the broadcast's invocation
 	known       *indexed // broadcast_ok, or the first read completion that had it
 	lastPresent *indexed // read invocation
 	lastAbsent  *indexed // read invocation
@@ -163,7 +168,7 @@ func analyse(h history.History) analysis {
 				if _, seen := a.elements[k]; !seen {
 					a.order = append(a.order, k)
 				}
-				a.elements[k] = &element{value: op.Value}
+				a.elements[k] = &element{value: op.Value, invoked: &indexed{i, op}}
 				invoked[k] = true
 				continue
 			}
@@ -218,6 +223,13 @@ type elementResult struct {
 	outcome       string // stable, lost, never-read
 	stableLatency int64  // ms
 	lostLatency   int64  // ms
+	// disseminationLatency (ms, stable values only) runs from the
+	// broadcast's invocation to the invocation of the last read that
+	// missed the value: how long a value takes to be visible everywhere,
+	// whenever its node chose to acknowledge it. stableLatency starts at
+	// the acknowledgement instead, so a node that holds its ok shortens
+	// it without spreading anything faster.
+	disseminationLatency int64
 }
 
 func (e *element) result() elementResult {
@@ -230,20 +242,21 @@ func (e *element) result() elementResult {
 	r := elementResult{e: e, outcome: "never-read"}
 	stable := e.lastPresent != nil && idx(e.lastAbsent) < idx(e.lastPresent)
 	lost := e.known != nil && e.lastAbsent != nil && idx(e.lastPresent) < idx(e.lastAbsent) && e.known.at < e.lastAbsent.at
-	latency := func(after *indexed) int64 {
+	latency := func(from, after *indexed) int64 {
 		var t int64 // 0 when there is no such read, as in set-full
 		if after != nil {
 			t = after.op.Time + 1
 		}
-		return max(0, t-e.known.op.Time) / int64(time.Millisecond)
+		return max(0, t-from.op.Time) / int64(time.Millisecond)
 	}
 	switch {
 	case stable:
 		r.outcome = "stable"
-		r.stableLatency = latency(e.lastAbsent)
+		r.stableLatency = latency(e.known, e.lastAbsent)
+		r.disseminationLatency = latency(e.invoked, e.lastAbsent)
 	case lost:
 		r.outcome = "lost"
-		r.lostLatency = latency(e.lastPresent)
+		r.lostLatency = latency(e.known, e.lastPresent)
 	}
 	return r
 }
@@ -364,23 +377,6 @@ func repeatedOut(m map[string]repeated) []any {
 	out := make([]any, 0, len(vals))
 	for _, v := range vals {
 		out = append(out, []any{v, m[history.Key(v)].times})
-	}
-	return out
-}
-
-// quantiles is Jepsen's frequency-distribution at 0, 0.5, 0.95, 0.99 and 1:
-// the p quantile of n sorted values is the one at min(n−1, ⌊n·p⌋). nil for
-// no values.
-func quantiles(xs []int64) map[float64]any {
-	if len(xs) == 0 {
-		return nil
-	}
-	s := append([]int64(nil), xs...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	n := len(s)
-	out := map[float64]any{}
-	for _, p := range []float64{0, 0.5, 0.95, 0.99, 1} {
-		out[p] = s[min(n-1, int(float64(n)*p))]
 	}
 	return out
 }

@@ -190,22 +190,6 @@ func TestCheckInventingNodeFailsThroughLoss(t *testing.T) {
 	}
 }
 
-func TestQuantilesMatchJepsen(t *testing.T) {
-	xs := []int64{10, 0, 30, 20, 40, 50, 60, 70, 80, 90}
-	q := quantiles(xs)
-	want := map[float64]any{0: int64(0), 0.5: int64(50), 0.95: int64(90), 0.99: int64(90), 1: int64(90)}
-	if !reflect.DeepEqual(q, want) {
-		t.Errorf("quantiles = %v, want %v", q, want)
-	}
-	one := quantiles([]int64{7})
-	if one[0] != int64(7) || one[1] != int64(7) {
-		t.Errorf("single = %v", one)
-	}
-	if quantiles(nil) != nil {
-		t.Error("empty quantiles not nil")
-	}
-}
-
 // Elements are reported in value order even when broadcasts complete out
 // of order, numerically (2 before 10).
 func TestCheckSortsNumerically(t *testing.T) {
@@ -217,5 +201,32 @@ func TestCheckSortsNumerically(t *testing.T) {
 	res := Check(b.h)
 	if !reflect.DeepEqual(res["stale"], []any{int64(2), int64(10)}) {
 		t.Errorf("stale = %v", res["stale"])
+	}
+}
+
+// A node that holds broadcast_ok until the value has spread shows a small
+// stable latency (Maelstrom's clock starts at the ok); the dissemination
+// latency, from the invocation, shows what readers waited all the same.
+func TestDisseminationLatencyStartsAtTheInvocation(t *testing.T) {
+	b := &hist{}
+	b.broadcast(0, 7, 100, 350)  // invoked at 100 ms, ok held until 350 ms
+	b.read(1, vals(), 120, 121)  // misses 7
+	b.read(2, vals(), 340, 341)  // misses 7: last absent, invoked at 340 ms
+	b.read(1, vals(7), 360, 361) // has it
+	b.broadcast(0, 8, 400, 401)  // ok at once
+	b.read(2, vals(7, 8), 402, 403)
+	res := Check(b.h)
+	if res.Valid() != checker.Valid {
+		t.Fatalf("valid? = %v: %v", res.Valid(), res)
+	}
+	// 7: stable latency 0 (no read missed it after the ok), dissemination
+	// 340 − 100 = 240 ms (+1 ns, truncated). 8: both 0.
+	wantStable := map[float64]any{0: int64(0), 0.5: int64(0), 0.95: int64(0), 0.99: int64(0), 1: int64(0)}
+	if got := res["stable-latencies"]; !reflect.DeepEqual(got, wantStable) {
+		t.Errorf("stable-latencies = %v, want %v", got, wantStable)
+	}
+	wantDis := map[float64]any{0: int64(0), 0.5: int64(240), 0.95: int64(240), 0.99: int64(240), 1: int64(240)}
+	if got := res["dissemination-latencies"]; !reflect.DeepEqual(got, wantDis) {
+		t.Errorf("dissemination-latencies = %v, want %v", got, wantDis)
 	}
 }
