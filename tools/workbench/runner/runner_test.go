@@ -1,7 +1,7 @@
 package runner
 
 import (
-	"math/rand/v2"
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -11,49 +11,98 @@ import (
 	"github.com/glomers/glomers/tools/workbench/workload"
 )
 
+// fakeClock is a clock whose sleeps overshoot by lag, as a woken
+// interpreter thread does.
+type fakeClock struct {
+	t   time.Time
+	lag time.Duration
+}
+
+func (c *fakeClock) now() time.Time { return c.t }
+func (c *fakeClock) sleepUntil(_ context.Context, t time.Time) bool {
+	if t.After(c.t) {
+		c.t = t.Add(c.lag)
+	}
+	return true
+}
+
+func newSchedule(seed uint64, rate float64, c *fakeClock) *schedule {
+	return &schedule{rng: Rand(seed, randSchedule), maxGap: 2 / rate, now: c.now, sleepUntil: c.sleepUntil}
+}
+
 func TestScheduleIsOneSharedStagger(t *testing.T) {
-	s := &schedule{rng: rand.New(rand.NewPCG(1, 1)), maxGap: 2.0 / 100} // rate 100
-	t0 := time.Unix(0, 0)
-	first := s.slot(t0)
-	if !first.Equal(t0) {
-		t.Errorf("first op at %v, want at once", first)
-	}
-	// Many idle threads asking at the same instant get successive slots.
-	prev := first
-	var total time.Duration
-	for i := 0; i < 1000; i++ {
-		at := s.slot(t0)
-		gap := at.Sub(prev)
-		if gap < 0 || gap >= 20*time.Millisecond {
-			t.Fatalf("gap %v outside [0, 20ms)", gap)
+	far := time.Unix(1e6, 0)
+	for _, lag := range []time.Duration{0, time.Millisecond} {
+		c := &fakeClock{t: time.Unix(0, 0), lag: lag}
+		s := newSchedule(1, 100, c)
+		first, _ := s.dispatch(context.Background(), far)
+		if !first.Equal(time.Unix(0, 0)) {
+			t.Errorf("first op at %v, want at once", first)
 		}
-		total += gap
-		prev = at
+		// Threads asking at once are dispatched one after another.
+		prev := first
+		var total time.Duration
+		for i := 0; i < 2000; i++ {
+			at, ok := s.dispatch(context.Background(), far)
+			gap := at.Sub(prev)
+			if !ok || gap < 0 || gap >= 20*time.Millisecond+lag {
+				t.Fatalf("gap %v outside [0, 20ms+lag)", gap)
+			}
+			total += gap
+			prev = at
+		}
+		// Waking late stretches every gap that was slept: the next op's
+		// time is drawn from the dispatch, not from the planned time.
+		mean := total / 2000
+		if want := 10*time.Millisecond + lag; mean < want-time.Millisecond || mean > want+time.Millisecond {
+			t.Errorf("lag %v: mean gap %v, want ≈%v", lag, mean, want)
+		}
+		// A thread that comes late is not given a burst of catch-up ops.
+		c.t = prev.Add(time.Second)
+		late := c.t
+		if at, _ := s.dispatch(context.Background(), far); !at.Equal(late) {
+			t.Errorf("late op at %v, want now (%v)", at, late)
+		}
+		if at, _ := s.dispatch(context.Background(), far); at.Equal(late) {
+			t.Errorf("second late op also at %v: a catch-up burst", at)
+		}
 	}
-	if mean := total / 1000; mean < 9*time.Millisecond || mean > 11*time.Millisecond {
-		t.Errorf("mean gap %v, want ≈10ms for rate 100", mean)
+}
+
+func TestScheduleStopsAtTheDeadline(t *testing.T) {
+	c := &fakeClock{t: time.Unix(0, 0)}
+	s := newSchedule(1, 10, c)
+	deadline := time.Unix(1, 0)
+	n := 0
+	for {
+		if _, ok := s.dispatch(context.Background(), deadline); !ok {
+			break
+		}
+		n++
+		if n > 100 {
+			t.Fatal("ops dispatched past the deadline")
+		}
 	}
-	// A thread that comes late is not given a burst of catch-up slots.
-	late := prev.Add(time.Second)
-	if at := s.slot(late); !at.Equal(late) {
-		t.Errorf("late slot at %v, want now (%v)", at, late)
+	if n < 3 || c.t.After(deadline) {
+		t.Errorf("%d ops, clock at %v: want a handful, none past %v", n, c.t, deadline)
 	}
 }
 
 func TestSameSeedSameSchedule(t *testing.T) {
-	a := &schedule{rng: Rand(42, randSchedule), maxGap: 0.1}
-	b := &schedule{rng: Rand(42, randSchedule), maxGap: 0.1}
-	c := &schedule{rng: Rand(43, randSchedule), maxGap: 0.1}
-	t0 := time.Unix(0, 0)
-	differs := false
-	for i := 0; i < 50; i++ {
-		x, y, z := a.slot(t0), b.slot(t0), c.slot(t0)
-		if !x.Equal(y) {
-			t.Fatalf("slot %d differs for the same seed", i)
+	times := func(seed uint64) []time.Time {
+		c := &fakeClock{t: time.Unix(0, 0)}
+		s := newSchedule(seed, 20, c)
+		var out []time.Time
+		for i := 0; i < 50; i++ {
+			at, _ := s.dispatch(context.Background(), time.Unix(1e6, 0))
+			out = append(out, at)
 		}
-		differs = differs || !x.Equal(z)
+		return out
 	}
-	if !differs {
+	if !slices.EqualFunc(times(42), times(42), time.Time.Equal) {
+		t.Fatal("the same seed gave different schedules")
+	}
+	if slices.EqualFunc(times(42), times(43), time.Time.Equal) {
 		t.Error("different seeds gave the same schedule")
 	}
 	if Rand(42, randGenerator).Uint64() == Rand(42, randSchedule).Uint64() {
