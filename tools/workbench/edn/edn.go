@@ -1,6 +1,7 @@
 // Package edn writes Go values as EDN, the notation Maelstrom's results.edn
 // uses, so that scripts written against Maelstrom's output (grepping for
-// :msgs-per-op or :stable-latencies) read ours too. Only writing is needed.
+// :msgs-per-op or :stable-latencies) read ours too, and reads EDN back
+// (decode.go), so that runs stored by Maelstrom itself can be analysed.
 //
 // Mapping: map[string]any → map with keyword keys; map[float64]any,
 // map[int]any, map[int64]any → map with numeric keys; Keyword → :keyword;

@@ -1,0 +1,211 @@
+//go:build reference
+
+package maelstromstore
+
+// The harness comparison: replays the commands of the real-Maelstrom runs
+// in testdata/ in the workbench, over several seeds, and compares medians.
+// It builds the nodes and the workbench with the go command and takes
+// about a minute per seed and run:
+//
+//	go test -tags reference -run TestWorkbenchMatchesMaelstrom -v -timeout 30m ./tools/workbench/maelstromstore/
+//
+// REFERENCE_SEEDS (default 3) sets the number of seeds.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/glomers/glomers/tools/workbench/store"
+	"github.com/glomers/glomers/tools/workbench/workload/broadcast"
+)
+
+// referenceRun is one folder of testdata/: the command and environment
+// its README gives.
+type referenceRun struct {
+	dir, binary string
+	env         []string
+	args        []string
+}
+
+var referenceRuns = []referenceRun{
+	{"3d-latency-eager-1", "broadcast", []string{"GOSSIP_PRESET=latency-eager"},
+		strings.Fields("-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100")},
+	{"3b-latency-eager-1", "broadcast", []string{"GOSSIP_PRESET=latency-eager"},
+		strings.Fields("-w broadcast --node-count 5 --time-limit 20 --rate 10")},
+	{"echo-1", "echo", nil, strings.Fields("-w echo --node-count 1 --time-limit 10")},
+}
+
+// Tolerances, as the network-fidelity issue sets them.
+const (
+	msgsPerOpRel  = 0.05 // servers msgs/op within 5 %
+	opP50AbsMS    = 10   // client-op latency p50 within 10 ms
+	stableP50Rel  = 0.15 // stable-latency p50 within 15 % …
+	stableP50Slop = 5    // … or 5 ms, where the reference is near 0
+)
+
+func TestWorkbenchMatchesMaelstrom(t *testing.T) {
+	seeds := 3
+	if s := os.Getenv("REFERENCE_SEEDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("REFERENCE_SEEDS=%q: want a positive integer", s)
+		}
+		seeds = n
+	}
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin+"/", "../../../challenges/broadcast", "../../../challenges/echo", "../../../tools/workbench")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, ref := range referenceRuns {
+		t.Run(ref.dir, func(t *testing.T) {
+			want := referenceFigures(t, filepath.Join("testdata", ref.dir))
+			var runs []Figures
+			for seed := 1; seed <= seeds; seed++ {
+				runs = append(runs, workbenchFigures(t, bin, ref, seed))
+			}
+			got := median(runs)
+			t.Logf("Maelstrom: %s", want)
+			for i, r := range runs {
+				t.Logf("seed %d:    %s", i+1, r)
+			}
+			t.Logf("median:    %s", got)
+			compare(t, want, got)
+		})
+	}
+}
+
+func referenceFigures(t *testing.T, dir string) Figures {
+	t.Helper()
+	res, err := LoadResults(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := LoadHistory(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, _ := res["workload"].(map[string]any)
+	if _, ok := wl["stable-latencies"]; ok {
+		// Maelstrom has no dissemination latency: recompute the workload
+		// result with our checker, which reproduces its stable latencies
+		// (TestBroadcastCheckerAgreesWithMaelstromOnItsOwnHistory).
+		wl = broadcast.Check(h)
+	}
+	f, err := FiguresOf(res, wl, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func workbenchFigures(t *testing.T, bin string, ref referenceRun, seed int) Figures {
+	t.Helper()
+	work := t.TempDir()
+	args := append([]string{"test", "--bin", filepath.Join(bin, ref.binary), "--seed", strconv.Itoa(seed)}, ref.args...)
+	cmd := exec.Command(filepath.Join(bin, "workbench"), args...)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), ref.env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 2 {
+			t.Fatalf("workbench %v: %v\n%s", args, err, out)
+		}
+	}
+	latest, err := store.Resolve(filepath.Join(work, "store"), "-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := store.Load(latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, _ := l.Results["workload"].(map[string]any)
+	f, err := FiguresOf(l.Results, wl, l.History)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f Figures) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "valid %s, servers msgs/op %.3f", f.Valid, f.ServersMsgsPerOp)
+	for _, fn := range f.Fs() {
+		fmt.Fprintf(&b, ", %s p50 %.1f ms", fn, f.OpP50[fn])
+	}
+	if f.StableP50 >= 0 {
+		fmt.Fprintf(&b, ", stable p50 %.0f ms", f.StableP50)
+	}
+	if f.DisseminationP50 >= 0 {
+		fmt.Fprintf(&b, ", dissemination p50 %.0f ms", f.DisseminationP50)
+	}
+	return b.String()
+}
+
+// median takes each figure's median over runs (the verdict: the most
+// common one).
+func median(runs []Figures) Figures {
+	mid := func(get func(Figures) float64) float64 {
+		xs := make([]float64, len(runs))
+		for i, r := range runs {
+			xs[i] = get(r)
+		}
+		slices.Sort(xs)
+		return xs[len(xs)/2]
+	}
+	count := map[string]int{}
+	out := Figures{OpP50: map[string]float64{}}
+	for _, r := range runs {
+		count[r.Valid]++
+		if count[r.Valid] > count[out.Valid] {
+			out.Valid = r.Valid
+		}
+	}
+	out.ServersMsgsPerOp = mid(func(f Figures) float64 { return f.ServersMsgsPerOp })
+	out.StableP50 = mid(func(f Figures) float64 { return f.StableP50 })
+	out.DisseminationP50 = mid(func(f Figures) float64 { return f.DisseminationP50 })
+	for _, fn := range runs[0].Fs() {
+		out.OpP50[fn] = mid(func(f Figures) float64 { return f.OpP50[fn] })
+	}
+	return out
+}
+
+func compare(t *testing.T, want, got Figures) {
+	t.Helper()
+	if got.Valid != want.Valid {
+		t.Errorf("verdict %s, Maelstrom's %s", got.Valid, want.Valid)
+	}
+	if d := relDiff(got.ServersMsgsPerOp, want.ServersMsgsPerOp); d > msgsPerOpRel {
+		t.Errorf("servers msgs/op %.3f vs Maelstrom's %.3f: %.1f %% apart (> %.0f %%)", got.ServersMsgsPerOp, want.ServersMsgsPerOp, 100*d, 100*msgsPerOpRel)
+	}
+	for _, fn := range want.Fs() {
+		if d := abs(got.OpP50[fn] - want.OpP50[fn]); d > opP50AbsMS {
+			t.Errorf("%s latency p50 %.1f ms vs Maelstrom's %.1f ms (> %d ms apart)", fn, got.OpP50[fn], want.OpP50[fn], opP50AbsMS)
+		}
+	}
+	if want.StableP50 >= 0 {
+		if d := abs(got.StableP50 - want.StableP50); d > max(stableP50Slop, stableP50Rel*want.StableP50) {
+			t.Errorf("stable latency p50 %.0f ms vs Maelstrom's %.0f ms (> 15 %%)", got.StableP50, want.StableP50)
+		}
+	}
+}
+
+func relDiff(a, b float64) float64 {
+	if b == 0 {
+		return abs(a)
+	}
+	return abs(a-b) / b
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
