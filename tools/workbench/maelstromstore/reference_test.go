@@ -9,7 +9,8 @@ package maelstromstore
 //
 //	go test -tags reference -run TestWorkbenchMatchesMaelstrom -v -timeout 30m ./tools/workbench/maelstromstore/
 //
-// REFERENCE_SEEDS (default 3) sets the number of seeds.
+// REFERENCE_SEEDS (default 5) sets the number of seeds: a broadcast run's
+// msgs/op varies by several per cent from seed to seed.
 
 import (
 	"fmt"
@@ -31,14 +32,18 @@ type referenceRun struct {
 	dir, binary string
 	env         []string
 	args        []string
+	// moreMsgsPerOp are servers msgs/op of further Maelstrom runs of the
+	// same command that the folder's README reports without their files;
+	// the reference figure is the median of all runs.
+	moreMsgsPerOp []float64
 }
 
 var referenceRuns = []referenceRun{
 	{"3d-latency-eager-1", "broadcast", []string{"GOSSIP_PRESET=latency-eager"},
-		strings.Fields("-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100")},
+		strings.Fields("-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100"), []float64{3.01}},
 	{"3b-latency-eager-1", "broadcast", []string{"GOSSIP_PRESET=latency-eager"},
-		strings.Fields("-w broadcast --node-count 5 --time-limit 20 --rate 10")},
-	{"echo-1", "echo", nil, strings.Fields("-w echo --node-count 1 --time-limit 10")},
+		strings.Fields("-w broadcast --node-count 5 --time-limit 20 --rate 10"), nil},
+	{"echo-1", "echo", nil, strings.Fields("-w echo --node-count 1 --time-limit 10"), nil},
 }
 
 // Tolerances, as the network-fidelity issue sets them.
@@ -50,7 +55,7 @@ const (
 )
 
 func TestWorkbenchMatchesMaelstrom(t *testing.T) {
-	seeds := 3
+	seeds := 5
 	if s := os.Getenv("REFERENCE_SEEDS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
@@ -66,6 +71,15 @@ func TestWorkbenchMatchesMaelstrom(t *testing.T) {
 	for _, ref := range referenceRuns {
 		t.Run(ref.dir, func(t *testing.T) {
 			want := referenceFigures(t, filepath.Join("testdata", ref.dir))
+			if len(ref.moreMsgsPerOp) > 0 {
+				all := append([]float64{want.ServersMsgsPerOp}, ref.moreMsgsPerOp...)
+				slices.Sort(all)
+				if len(all)%2 == 0 {
+					want.ServersMsgsPerOp = (all[len(all)/2-1] + all[len(all)/2]) / 2
+				} else {
+					want.ServersMsgsPerOp = all[len(all)/2]
+				}
+			}
 			var runs []Figures
 			for seed := 1; seed <= seeds; seed++ {
 				runs = append(runs, workbenchFigures(t, bin, ref, seed))
