@@ -3,6 +3,7 @@ package counter
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 
@@ -125,5 +126,21 @@ func TestAddRecoversFromAStaleShare(t *testing.T) {
 	}
 	if v, _ := c.Read(ctx); v != 7 {
 		t.Errorf("total %d, want 7", v)
+	}
+}
+
+func TestAddRefusesNegativeAndOverflowingDeltas(t *testing.T) {
+	kv := newStaleKV()
+	c := New(kv.as("n0"), "n0", []string{"n0"})
+	if err := c.Add(context.Background(), math.MaxInt-1); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []int{-1, math.MinInt, 2, math.MaxInt} {
+		if err := c.Add(context.Background(), d); maelstrom.ErrorCode(err) != maelstrom.MalformedRequest {
+			t.Errorf("add %d: err %v, want code 12", d, err)
+		}
+	}
+	if got, err := c.Read(context.Background()); err != nil || got != math.MaxInt-1 {
+		t.Fatalf("read %d, %v: refused adds must change nothing", got, err)
 	}
 }
