@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -44,9 +45,13 @@ type Counter struct {
 	nonce int
 }
 
-// New returns the counter for node self in a cluster of nodes.
-func New(store Store, self string, nodes []string) *Counter {
-	return &Counter{store: store, self: self, nodes: append([]string(nil), nodes...)}
+// New returns the counter for node self in a cluster of nodes (self
+// included: a read sums every listed node's share).
+func New(store Store, self string, nodes []string) (*Counter, error) {
+	if !slices.Contains(nodes, self) {
+		return nil, fmt.Errorf("counter: node %q is not in the node list %v", self, nodes)
+	}
+	return &Counter{store: store, self: self, nodes: append([]string(nil), nodes...)}, nil
 }
 
 // Key is the store key holding node's share of the total.
