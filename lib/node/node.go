@@ -77,9 +77,10 @@
 // without a handler with error 10 (not-supported). A msg_id that is not
 // a JSON integer in int64's range (1.5, 2.0, 1e30, "9", null, 2^63) is
 // answered with error 12 saying why, its in_reply_to echoing the msg_id
-// as sent (null if that is over 64 bytes) so the sender can match it. Messages carrying
-// in_reply_to are replies: they go to the RPC waiting for them, or, if
-// none is waiting any more, are logged and dropped.
+// as sent (null if that is over 64 bytes) so the sender can match it.
+// Messages carrying in_reply_to are replies: they go to the RPC waiting
+// for them, or, if none is waiting any more, are logged and dropped; one
+// whose in_reply_to is not an integer is logged and skipped.
 //
 // # Shutdown
 //
