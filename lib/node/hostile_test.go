@@ -304,3 +304,96 @@ func TestFloodOfRequestsStaysBounded(t *testing.T) {
 		})
 	}
 }
+
+// FuzzHostileLine feeds one arbitrary line to an initialised node and
+// checks that the node answers it only with well-formed messages, answers
+// every request that has a msg_id (echoing it in in_reply_to), and then
+// still answers an ordinary request. The seeds are the hostile
+// lines seen so far; `go test -fuzz FuzzHostileLine ./lib/node` looks for
+// more.
+func FuzzHostileLine(f *testing.F) {
+	for _, seed := range []string{
+		`{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":1.5}}`,
+		`{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":"9"}}`,
+		`{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":null}}`,
+		`{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":1e30}}`,
+		`{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":9223372036854775808}}`,
+		`{"src":"c1","dest":"n0","body":{"type":"echo","in_reply_to":-1}}`,
+		`{"src":"c1","dest":"n0","body":{"type":"init","msg_id":5,"node_id":"n9","node_ids":[]}}`,
+		`{"src":"c1","dest":"n0","body":{"type":7,"msg_id":3}}`,
+		`{"src":"","body":{}}`,
+		`{"src":"c1","body":{"type":"echo","msg_id":4,"echo":` + strings.Repeat("[", 10000) + `}}`,
+		"\x00\xff{",
+		`null`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		if strings.ContainsAny(line, "\n\r") {
+			t.Skip("one line at a time")
+		}
+		src, wantReplyTo, answerable := requestID(line)
+		tr := nodetest.Start(t, echoNode())
+		tr.Init("n0", "n0")
+		tr.Send(line)
+		tr.Send(`{"src":"c9","dest":"n0","body":{"type":"echo","msg_id":999,"echo":"alive"}}`)
+		answered, alive := false, false
+		for !alive || (answerable && !answered) {
+			out := tr.Next()
+			var body map[string]json.RawMessage
+			if err := json.Unmarshal(out.RawBody, &body); err != nil {
+				t.Fatalf("node wrote a line that is not a message: %q", out.Line)
+			}
+			replyTo, ok := body["in_reply_to"]
+			if !ok {
+				t.Fatalf("reply without in_reply_to: %s", out.Line)
+			}
+			switch {
+			case out.Dest == "c9" && string(replyTo) == "999":
+				nodetest.WantBody(t, out, "c9", `{"type":"echo_ok","echo":"alive","in_reply_to":999}`)
+				alive = true
+			case answerable && out.Dest == src && compactJSON(replyTo) == wantReplyTo:
+				answered = true
+			default:
+				t.Fatalf("unexpected message %s (want in_reply_to %s to %q)", out.Line, wantReplyTo, src)
+			}
+		}
+		if err := tr.Close(); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	})
+}
+
+// requestID says whether line is a request the node must answer (a JSON
+// object with a string src and an object body that has a msg_id and no
+// in_reply_to), and what in_reply_to the answer must carry: the msg_id
+// as an integer, or as sent when it is not one (null when too long).
+func requestID(line string) (src, replyTo string, ok bool) {
+	// Maps, not a struct: struct fields would match keys regardless of
+	// case, as the node does not.
+	var env, body map[string]json.RawMessage
+	if json.Unmarshal([]byte(line), &env) != nil || json.Unmarshal(env["src"], &src) != nil || src == "" ||
+		json.Unmarshal(env["body"], &body) != nil || body == nil {
+		return "", "", false
+	}
+	raw, has := body["msg_id"]
+	if _, reply := body["in_reply_to"]; !has || reply {
+		return "", "", false
+	}
+	var id int64
+	if !strings.ContainsAny(string(raw), ".eE") && json.Unmarshal(raw, &id) == nil && string(bytes.TrimSpace(raw)) != "null" {
+		return src, fmt.Sprint(id), true
+	}
+	if len(raw) > 64 {
+		return src, "null", true
+	}
+	return src, compactJSON(raw), true
+}
+
+func compactJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}
