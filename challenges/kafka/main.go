@@ -325,82 +325,96 @@ func splitOffsets(offsets map[string]int64, nodes []string) map[string]map[strin
 	return out
 }
 
-// kvNode keeps everything in lin-kv; any node serves any request.
+// kvServer is KAFKA_MODE=kv: everything lives in lin-kv, so any node
+// serves any request and nodes keep nothing.
+type kvServer struct {
+	n   *node.Node
+	log *logstore.KVLog
+}
+
 func kvNode() *node.Node {
 	n := node.New()
-	l := logstore.NewKVLog(kv.New(n, kv.LinKV))
-	n.Handle("send", func(ctx context.Context, req node.Message) (any, error) {
-		b, err := decodeSend(req)
-		if err != nil {
-			return nil, err
-		}
-		o, err := l.Send(ctx, b.Key, b.Msg)
-		if err != nil {
-			return nil, err
-		}
-		return sendOK{Type: "send_ok", Offset: o}, nil
-	})
-	n.Handle("poll", func(ctx context.Context, req node.Message) (any, error) {
-		var b offsetsReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
-		}
-		// Keys are read in parallel: a final poll asks for every key from
-		// offset 0, hundreds of keys, and one read at a time would outlast
-		// the client's timeout.
-		msgs := map[string][]logstore.Entry{}
-		var mu sync.Mutex
-		var firstErr error
-		sem := make(chan struct{}, kvPollParallelism)
-		var wg sync.WaitGroup
-		for k, from := range b.Offsets {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				es, err := l.Read(ctx, k, from, pollLimit)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil && firstErr == nil:
-					firstErr = err
-				case err == nil && len(es) > 0:
-					msgs[k] = es
-				}
-			}()
-		}
-		wg.Wait()
-		if firstErr != nil {
-			return nil, firstErr
-		}
-		return pollOK{Type: "poll_ok", Msgs: msgs}, nil
-	})
-	n.Handle("commit_offsets", func(ctx context.Context, req node.Message) (any, error) {
-		var b offsetsReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
-		}
-		for k, o := range b.Offsets {
-			if err := l.Commit(ctx, k, o); err != nil {
-				return nil, err
-			}
-		}
-		return typeOnly{Type: "commit_offsets_ok"}, nil
-	})
-	n.Handle("list_committed_offsets", func(ctx context.Context, req node.Message) (any, error) {
-		var b keysReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
-		}
-		offs, err := l.Committed(ctx, b.Keys)
-		if err != nil {
-			return nil, err
-		}
-		return offsetsOK{Type: "list_committed_offsets_ok", Offsets: offs}, nil
-	})
+	s := &kvServer{n: n, log: logstore.NewKVLog(kv.New(n, kv.LinKV))}
+	n.Handle("send", s.send)
+	n.Handle("poll", s.poll)
+	n.Handle("commit_offsets", s.commitOffsets)
+	n.Handle("list_committed_offsets", s.listCommitted)
 	n.Every(time.Second, func(context.Context) {
-		n.Logger.Info("stats", "mode", "kv", "cas_failures", l.CASFailures.Load())
+		n.Logger.Info("stats", "mode", "kv", "cas_failures", s.log.CASFailures.Load())
 	})
 	return n
+}
+
+func (s *kvServer) send(ctx context.Context, req node.Message) (any, error) {
+	b, err := decodeSend(req)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.log.Send(ctx, b.Key, b.Msg)
+	if err != nil {
+		return nil, err
+	}
+	return sendOK{Type: "send_ok", Offset: o}, nil
+}
+
+// poll reads keys in parallel: a final poll asks for every key from
+// offset 0, hundreds of keys, and one read at a time would outlast the
+// client's timeout.
+func (s *kvServer) poll(ctx context.Context, req node.Message) (any, error) {
+	var b offsetsReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	msgs := map[string][]logstore.Entry{}
+	var mu sync.Mutex // guards msgs and firstErr
+	var firstErr error
+	sem := make(chan struct{}, kvPollParallelism)
+	var wg sync.WaitGroup
+	for k, from := range b.Offsets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			es, err := s.log.Read(ctx, k, from, pollLimit)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && firstErr == nil:
+				firstErr = err
+			case err == nil && len(es) > 0:
+				msgs[k] = es
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return pollOK{Type: "poll_ok", Msgs: msgs}, nil
+}
+
+func (s *kvServer) commitOffsets(ctx context.Context, req node.Message) (any, error) {
+	var b offsetsReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	for k, o := range b.Offsets {
+		if err := s.log.Commit(ctx, k, o); err != nil {
+			return nil, err
+		}
+	}
+	return typeOnly{Type: "commit_offsets_ok"}, nil
+}
+
+func (s *kvServer) listCommitted(ctx context.Context, req node.Message) (any, error) {
+	var b keysReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	offs, err := s.log.Committed(ctx, b.Keys)
+	if err != nil {
+		return nil, err
+	}
+	return offsetsOK{Type: "list_committed_offsets_ok", Offsets: offs}, nil
 }
