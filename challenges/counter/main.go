@@ -35,9 +35,9 @@ type readOK struct {
 func newNode() *node.Node {
 	n := node.New()
 	var c *counter.Counter
-	n.OnInit(func(context.Context) error {
-		c = counter.New(kv.New(n, kv.SeqKV), n.ID(), n.NodeIDs())
-		return nil
+	n.OnInit(func(context.Context) (err error) {
+		c, err = counter.New(kv.New(n, kv.SeqKV), n.ID(), n.NodeIDs())
+		return err
 	})
 	n.Handle("add", func(ctx context.Context, req node.Message) (any, error) {
 		var body struct {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 	"time"
 
@@ -76,6 +77,10 @@ func TestTranscript(t *testing.T) {
 		{"type": "add", "msg_id": 11, "delta": "one"}, // not an integer
 		{"type": "add", "msg_id": 12, "delta": 1.5},   // not an integer
 		{"msg_id": 13, "delta": 1},                    // no type
+		{"type": "add", "msg_id": 14, "delta": -1},    // grow-only
+		{"type": "add", "msg_id": 15, "delta": math.MinInt64},
+		{"type": "add", "msg_id": 16, "delta": math.MaxInt64}, // the share would overflow
+		{"type": "add", "msg_id": 17, "delta": json.RawMessage(`9223372036854775808`)},
 	} {
 		out = store.RoundTrip(tr, "c1", "n0", bad)
 		nodetest.WantError(t, out, "c1", maelstrom.MalformedRequest, 10+i)

@@ -104,162 +104,212 @@ func decodeSend(req node.Message) (sendReq, error) {
 	return sendReq{Key: *b.Key, Msg: b.Msg}, nil
 }
 
-// ownerNode serves keys it owns from memory and forwards the rest.
+// owner is KAFKA_MODE=owner: each key belongs to one node, which keeps
+// its log and committed offset in memory; the others forward to it.
+type owner struct {
+	n        *node.Node
+	mu       sync.Mutex // serialises log, as lib/ types expect; never held across an RPC
+	log      *logstore.Log
+	forwards atomic.Int64
+}
+
 func ownerNode() *node.Node {
-	n := node.New()
-	log := logstore.NewLog()
-	var forwards atomic.Int64
-	owner := func(k string) string { return logstore.Owner(k, n.NodeIDs()) }
+	o := &owner{n: node.New(), log: logstore.NewLog()}
+	// What clients ask: served here for local keys, forwarded otherwise.
+	o.n.Handle("send", o.send)
+	o.n.Handle("poll", o.poll)
+	o.n.Handle("commit_offsets", o.commitOffsets)
+	o.n.Handle("list_committed_offsets", o.listCommitted)
+	// What other nodes forward: only from the cluster's nodes.
+	o.n.HandlePeer("owner_send", o.ownerSend)
+	o.n.HandlePeer("owner_poll", o.ownerPoll)
+	o.n.HandlePeer("owner_commit", o.ownerCommit)
+	o.n.HandlePeer("owner_list", o.ownerList)
+	o.n.Every(time.Second, func(context.Context) {
+		o.n.Logger.Info("stats", "mode", "owner", "forwards", o.forwards.Load())
+	})
+	return o.n
+}
 
-	// forward sends an internal request to a key's owner and decodes its
-	// reply into out.
-	forward := func(ctx context.Context, dest string, body, out any) error {
-		forwards.Add(1)
-		reply, err := n.RPC(ctx, dest, body)
-		if err != nil {
-			return err
-		}
-		return json.Unmarshal(reply.Body, out)
+// The local operations on the in-memory logs.
+
+func (o *owner) append(key string, msg json.RawMessage) int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.log.Append(key, msg)
+}
+
+func (o *owner) pollLocal(offsets map[string]int64) map[string][]logstore.Entry {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.log.Poll(offsets, pollLimit)
+}
+
+func (o *owner) commitLocal(offsets map[string]int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, off := range offsets {
+		o.log.Commit(k, off)
 	}
+}
 
-	sendLocal := func(_ context.Context, req node.Message) (any, error) {
-		b, err := decodeSend(req)
-		if err != nil {
-			return nil, err
-		}
-		return sendOK{Type: "send_ok", Offset: log.Append(b.Key, b.Msg)}, nil
+func (o *owner) committedLocal(keys []string) map[string]int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.log.Committed(keys)
+}
+
+// forward sends an internal request to a key's owner and decodes its
+// reply into out.
+func (o *owner) forward(ctx context.Context, dest string, body, out any) error {
+	o.forwards.Add(1)
+	reply, err := o.n.RPC(ctx, dest, body)
+	if err != nil {
+		return err
 	}
-	n.Handle("owner_send", sendLocal)
-	n.Handle("send", func(ctx context.Context, req node.Message) (any, error) {
-		b, err := decodeSend(req)
-		if err != nil {
-			return nil, err
-		}
-		if o := owner(b.Key); o != n.ID() {
-			var out sendOK
-			if err := forward(ctx, o, map[string]any{"type": "owner_send", "key": b.Key, "msg": b.Msg}, &out); err != nil {
-				return nil, err // a timeout stays indefinite: the owner may have appended
-			}
-			return sendOK{Type: "send_ok", Offset: out.Offset}, nil
-		}
-		return sendLocal(ctx, req)
-	})
+	return json.Unmarshal(reply.Body, out)
+}
 
-	n.Handle("owner_poll", func(_ context.Context, req node.Message) (any, error) {
-		var b offsetsReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
+// eachRemote calls fn for every owner in groups other than this node,
+// in parallel, and returns when all have returned.
+func eachRemote[T any](self string, groups map[string]T, fn func(owner string, part T)) {
+	var wg sync.WaitGroup
+	for own, part := range groups {
+		if own == self {
+			continue
 		}
-		return pollOK{Type: "poll_ok", Msgs: log.Poll(b.Offsets, pollLimit)}, nil
-	})
-	n.Handle("poll", func(ctx context.Context, req node.Message) (any, error) {
-		var b offsetsReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
-		}
-		groups := splitOffsets(b.Offsets, n.NodeIDs())
-		msgs := log.Poll(groups[n.ID()], pollLimit)
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for o, offs := range groups {
-			if o == n.ID() {
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var out pollOK
-				if err := forward(ctx, o, map[string]any{"type": "owner_poll", "offsets": offs}, &out); err != nil {
-					// Polls may return fewer keys; these come next time.
-					n.Logger.Warn("poll forward failed", "owner", o, "err", err)
-					return
-				}
-				mu.Lock()
-				for k, es := range out.Msgs {
-					msgs[k] = es
-				}
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
-		return pollOK{Type: "poll_ok", Msgs: msgs}, nil
-	})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(own, part)
+		}()
+	}
+	wg.Wait()
+}
 
-	n.Handle("owner_commit", func(_ context.Context, req node.Message) (any, error) {
-		var b offsetsReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
-		}
-		for k, o := range b.Offsets {
-			log.Commit(k, o)
-		}
-		return typeOnly{Type: "commit_offsets_ok"}, nil
-	})
-	n.Handle("commit_offsets", func(ctx context.Context, req node.Message) (any, error) {
-		var b offsetsReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
-		}
-		groups := splitOffsets(b.Offsets, n.NodeIDs())
-		for k, o := range groups[n.ID()] {
-			log.Commit(k, o)
-		}
-		errs := make(chan error, len(groups))
-		for o, offs := range groups {
-			if o == n.ID() {
-				continue
-			}
-			go func() {
-				var out typeOnly
-				errs <- forward(ctx, o, map[string]any{"type": "owner_commit", "offsets": offs}, &out)
-			}()
-		}
-		for o := range groups {
-			if o == n.ID() {
-				continue
-			}
-			if err := <-errs; err != nil {
-				return nil, fmt.Errorf("commit at owner: %w", err)
-			}
-		}
-		return typeOnly{Type: "commit_offsets_ok"}, nil
-	})
+// The handlers for clients.
 
-	n.Handle("owner_list", func(_ context.Context, req node.Message) (any, error) {
-		var b keysReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
+func (o *owner) send(ctx context.Context, req node.Message) (any, error) {
+	b, err := decodeSend(req)
+	if err != nil {
+		return nil, err
+	}
+	if own := logstore.Owner(b.Key, o.n.NodeIDs()); own != o.n.ID() {
+		var out sendOK
+		if err := o.forward(ctx, own, map[string]any{"type": "owner_send", "key": b.Key, "msg": b.Msg}, &out); err != nil {
+			return nil, err // a timeout stays indefinite: the owner may have appended
 		}
-		return offsetsOK{Type: "list_committed_offsets_ok", Offsets: log.Committed(b.Keys)}, nil
-	})
-	n.Handle("list_committed_offsets", func(ctx context.Context, req node.Message) (any, error) {
-		var b keysReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
-		}
-		groups := logstore.SplitByOwner(b.Keys, n.NodeIDs())
-		out := log.Committed(groups[n.ID()])
-		for o, keys := range groups {
-			if o == n.ID() {
-				continue
-			}
-			var part offsetsOK
-			if err := forward(ctx, o, map[string]any{"type": "owner_list", "keys": keys}, &part); err != nil {
-				// Missing keys may be omitted; the client then starts at 0.
-				n.Logger.Warn("list forward failed", "owner", o, "err", err)
-				continue
-			}
-			for k, off := range part.Offsets {
-				out[k] = off
-			}
-		}
-		return offsetsOK{Type: "list_committed_offsets_ok", Offsets: out}, nil
-	})
+		return sendOK{Type: "send_ok", Offset: out.Offset}, nil
+	}
+	return sendOK{Type: "send_ok", Offset: o.append(b.Key, b.Msg)}, nil
+}
 
-	n.Every(time.Second, func(context.Context) {
-		n.Logger.Info("stats", "mode", "owner", "forwards", forwards.Load())
+func (o *owner) poll(ctx context.Context, req node.Message) (any, error) {
+	var b offsetsReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	groups := splitOffsets(b.Offsets, o.n.NodeIDs())
+	msgs := o.pollLocal(groups[o.n.ID()])
+	var mu sync.Mutex // guards msgs against the parallel forwards
+	eachRemote(o.n.ID(), groups, func(own string, offs map[string]int64) {
+		var out pollOK
+		if err := o.forward(ctx, own, map[string]any{"type": "owner_poll", "offsets": offs}, &out); err != nil {
+			// Polls may return fewer keys; these come next time.
+			o.n.Logger.Warn("poll forward failed", "owner", own, "err", err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for k, es := range out.Msgs {
+			msgs[k] = es
+		}
 	})
-	return n
+	return pollOK{Type: "poll_ok", Msgs: msgs}, nil
+}
+
+func (o *owner) commitOffsets(ctx context.Context, req node.Message) (any, error) {
+	var b offsetsReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	groups := splitOffsets(b.Offsets, o.n.NodeIDs())
+	o.commitLocal(groups[o.n.ID()])
+	var mu sync.Mutex // guards firstErr
+	var firstErr error
+	eachRemote(o.n.ID(), groups, func(own string, offs map[string]int64) {
+		var out typeOnly
+		err := o.forward(ctx, own, map[string]any{"type": "owner_commit", "offsets": offs}, &out)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	})
+	if firstErr != nil {
+		return nil, fmt.Errorf("commit at owner: %w", firstErr)
+	}
+	return typeOnly{Type: "commit_offsets_ok"}, nil
+}
+
+func (o *owner) listCommitted(ctx context.Context, req node.Message) (any, error) {
+	var b keysReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	groups := logstore.SplitByOwner(b.Keys, o.n.NodeIDs())
+	offsets := o.committedLocal(groups[o.n.ID()])
+	var mu sync.Mutex // guards offsets
+	eachRemote(o.n.ID(), groups, func(own string, keys []string) {
+		var part offsetsOK
+		if err := o.forward(ctx, own, map[string]any{"type": "owner_list", "keys": keys}, &part); err != nil {
+			// Missing keys may be omitted; the client then starts at 0.
+			o.n.Logger.Warn("list forward failed", "owner", own, "err", err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for k, off := range part.Offsets {
+			offsets[k] = off
+		}
+	})
+	return offsetsOK{Type: "list_committed_offsets_ok", Offsets: offsets}, nil
+}
+
+// The handlers for requests forwarded by other nodes: this node owns the
+// keys (the sender routed them here).
+
+func (o *owner) ownerSend(_ context.Context, req node.Message) (any, error) {
+	b, err := decodeSend(req)
+	if err != nil {
+		return nil, err
+	}
+	return sendOK{Type: "send_ok", Offset: o.append(b.Key, b.Msg)}, nil
+}
+
+func (o *owner) ownerPoll(_ context.Context, req node.Message) (any, error) {
+	var b offsetsReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	return pollOK{Type: "poll_ok", Msgs: o.pollLocal(b.Offsets)}, nil
+}
+
+func (o *owner) ownerCommit(_ context.Context, req node.Message) (any, error) {
+	var b offsetsReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	o.commitLocal(b.Offsets)
+	return typeOnly{Type: "commit_offsets_ok"}, nil
+}
+
+func (o *owner) ownerList(_ context.Context, req node.Message) (any, error) {
+	var b keysReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	return offsetsOK{Type: "list_committed_offsets_ok", Offsets: o.committedLocal(b.Keys)}, nil
 }
 
 // splitOffsets groups a key → offset map by owner.
@@ -275,82 +325,96 @@ func splitOffsets(offsets map[string]int64, nodes []string) map[string]map[strin
 	return out
 }
 
-// kvNode keeps everything in lin-kv; any node serves any request.
+// kvServer is KAFKA_MODE=kv: everything lives in lin-kv, so any node
+// serves any request and nodes keep nothing.
+type kvServer struct {
+	n   *node.Node
+	log *logstore.KVLog
+}
+
 func kvNode() *node.Node {
 	n := node.New()
-	l := logstore.NewKVLog(kv.New(n, kv.LinKV))
-	n.Handle("send", func(ctx context.Context, req node.Message) (any, error) {
-		b, err := decodeSend(req)
-		if err != nil {
-			return nil, err
-		}
-		o, err := l.Send(ctx, b.Key, b.Msg)
-		if err != nil {
-			return nil, err
-		}
-		return sendOK{Type: "send_ok", Offset: o}, nil
-	})
-	n.Handle("poll", func(ctx context.Context, req node.Message) (any, error) {
-		var b offsetsReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
-		}
-		// Keys are read in parallel: a final poll asks for every key from
-		// offset 0, hundreds of keys, and one read at a time would outlast
-		// the client's timeout.
-		msgs := map[string][]logstore.Entry{}
-		var mu sync.Mutex
-		var firstErr error
-		sem := make(chan struct{}, kvPollParallelism)
-		var wg sync.WaitGroup
-		for k, from := range b.Offsets {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				es, err := l.Read(ctx, k, from, pollLimit)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err != nil && firstErr == nil:
-					firstErr = err
-				case err == nil && len(es) > 0:
-					msgs[k] = es
-				}
-			}()
-		}
-		wg.Wait()
-		if firstErr != nil {
-			return nil, firstErr
-		}
-		return pollOK{Type: "poll_ok", Msgs: msgs}, nil
-	})
-	n.Handle("commit_offsets", func(ctx context.Context, req node.Message) (any, error) {
-		var b offsetsReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
-		}
-		for k, o := range b.Offsets {
-			if err := l.Commit(ctx, k, o); err != nil {
-				return nil, err
-			}
-		}
-		return typeOnly{Type: "commit_offsets_ok"}, nil
-	})
-	n.Handle("list_committed_offsets", func(ctx context.Context, req node.Message) (any, error) {
-		var b keysReq
-		if err := node.Decode(req, &b); err != nil {
-			return nil, err
-		}
-		offs, err := l.Committed(ctx, b.Keys)
-		if err != nil {
-			return nil, err
-		}
-		return offsetsOK{Type: "list_committed_offsets_ok", Offsets: offs}, nil
-	})
+	s := &kvServer{n: n, log: logstore.NewKVLog(kv.New(n, kv.LinKV))}
+	n.Handle("send", s.send)
+	n.Handle("poll", s.poll)
+	n.Handle("commit_offsets", s.commitOffsets)
+	n.Handle("list_committed_offsets", s.listCommitted)
 	n.Every(time.Second, func(context.Context) {
-		n.Logger.Info("stats", "mode", "kv", "cas_failures", l.CASFailures.Load())
+		n.Logger.Info("stats", "mode", "kv", "cas_failures", s.log.CASFailures.Load())
 	})
 	return n
+}
+
+func (s *kvServer) send(ctx context.Context, req node.Message) (any, error) {
+	b, err := decodeSend(req)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.log.Send(ctx, b.Key, b.Msg)
+	if err != nil {
+		return nil, err
+	}
+	return sendOK{Type: "send_ok", Offset: o}, nil
+}
+
+// poll reads keys in parallel: a final poll asks for every key from
+// offset 0, hundreds of keys, and one read at a time would outlast the
+// client's timeout.
+func (s *kvServer) poll(ctx context.Context, req node.Message) (any, error) {
+	var b offsetsReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	msgs := map[string][]logstore.Entry{}
+	var mu sync.Mutex // guards msgs and firstErr
+	var firstErr error
+	sem := make(chan struct{}, kvPollParallelism)
+	var wg sync.WaitGroup
+	for k, from := range b.Offsets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			es, err := s.log.Read(ctx, k, from, pollLimit)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil && firstErr == nil:
+				firstErr = err
+			case err == nil && len(es) > 0:
+				msgs[k] = es
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return pollOK{Type: "poll_ok", Msgs: msgs}, nil
+}
+
+func (s *kvServer) commitOffsets(ctx context.Context, req node.Message) (any, error) {
+	var b offsetsReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	for k, o := range b.Offsets {
+		if err := s.log.Commit(ctx, k, o); err != nil {
+			return nil, err
+		}
+	}
+	return typeOnly{Type: "commit_offsets_ok"}, nil
+}
+
+func (s *kvServer) listCommitted(ctx context.Context, req node.Message) (any, error) {
+	var b keysReq
+	if err := node.Decode(req, &b); err != nil {
+		return nil, err
+	}
+	offs, err := s.log.Committed(ctx, b.Keys)
+	if err != nil {
+		return nil, err
+	}
+	return offsetsOK{Type: "list_committed_offsets_ok", Offsets: offs}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,6 +136,18 @@ func TestTranscriptOwnerForwards(t *testing.T) {
 	nodetest.WantError(t, tr0.Next(), "c1", maelstrom.MalformedRequest, 10) // refused before forwarding
 	tr0.SendMsg("c1", "n0", send(11, local, json.RawMessage(`2`)))
 	nodetest.WantBody(t, tr0.Next(), "c1", `{"type":"send_ok","offset":1,"in_reply_to":11}`)
+
+	// The owner_* requests are for the cluster's nodes only: a client
+	// cannot append, commit or read behind the routing.
+	for i, typ := range []string{"owner_send", "owner_poll", "owner_commit", "owner_list"} {
+		tr0.SendMsg("c1", "n0", map[string]any{"type": typ, "msg_id": 20 + i, "key": local, "msg": 666,
+			"offsets": map[string]any{local: 5}, "keys": []string{local}})
+		nodetest.WantError(t, tr0.Next(), "c1", maelstrom.NotSupported, 20+i)
+	}
+	tr0.SendMsg("c1", "n0", map[string]any{"type": "poll", "msg_id": 30, "offsets": map[string]any{local: 0}})
+	if out := tr0.Next(); strings.Contains(out.Line, "666") {
+		t.Fatalf("a client's owner_send was appended: %s", out.Line)
+	}
 
 	for _, tr := range []*nodetest.Transcript{tr0, tr1} {
 		if err := tr.Close(); err != nil {

@@ -136,3 +136,55 @@ func TestTranscriptSingleNode(t *testing.T) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+// Hostile replication: a client must not be able to replicate, and no
+// stamp, however large, may cost an acknowledged write (a stamp of 2^64-1
+// once wrapped the clock to 0, so the next write lost to older values).
+func TestHostileReplication(t *testing.T) {
+	tr := nodetest.Start(t, newNode())
+	tr.Init("n0", "n0", "n1")
+	entries := func(t uint64) []any {
+		return []any{map[string]any{"seq": 1, "ts": map[string]any{"t": t, "n": "n1"}, "w": []any{map[string]any{"k": 1, "v": 666}}}}
+	}
+	// From a client: refused, with or without a msg_id, and not applied.
+	tr.SendMsg("c5", "n0", map[string]any{"type": "txn_replicate", "msg_id": 7, "origin": "c5", "entries": entries(1)})
+	nodetest.WantError(t, tr.Next(), "c5", maelstrom.NotSupported, 7)
+	tr.SendMsg("c5", "n0", map[string]any{"type": "txn_replicate", "origin": "n1", "entries": entries(1)})
+	tr.SendMsg("c5", "n0", map[string]any{"type": "txn_replicate_ack", "origin": "n0", "upto": 1})
+	tr.Quiet(quiet)
+
+	msgID := 10
+	txn := func(mops string) nodetest.Output {
+		t.Helper()
+		msgID++
+		tr.Send(`{"src":"c1","dest":"n0","body":{"type":"txn","msg_id":` + itoa(msgID) + `,"txn":` + mops + `}}`)
+		for {
+			if out := tr.Next(); out.Dest == "c1" {
+				return out
+			}
+		}
+	}
+	nodetest.WantBody(t, txn(`[["r",1,null]]`), "c1", `{"type":"txn_ok","txn":[["r",1,null]],"in_reply_to":11}`)
+
+	// From a member, a stamp over the limit (MaxUint64, MaxInt64) is
+	// refused whole, and later writes win.
+	for i, huge := range []string{"18446744073709551615", "9223372036854775807"} {
+		tr.Send(`{"src":"n1","dest":"n0","body":{"type":"txn_replicate","origin":"n1","entries":[{"seq":1,"ts":{"t":` + huge + `,"n":"n1"},"w":[{"k":1,"v":666}]}]}}`)
+		// Handlers run concurrently: let this one finish before the write.
+		// (Replication of the earlier write may go to n1 meanwhile.)
+		for range 3 {
+			out, ok := tr.NextWithin(quiet)
+			if !ok {
+				break
+			}
+			if out.Type() == "txn_replicate_ack" {
+				t.Errorf("stamp %s accepted: %s", huge, out.Line)
+			}
+		}
+		v := itoa(5 + i)
+		nodetest.WantBody(t, txn(`[["w",1,`+v+`]]`), "c1", `{"type":"txn_ok","txn":[["w",1,`+v+`]],"in_reply_to":`+itoa(msgID)+`}`)
+		nodetest.WantBody(t, txn(`[["r",1,null]]`), "c1", `{"type":"txn_ok","txn":[["r",1,`+v+`]],"in_reply_to":`+itoa(msgID)+`}`)
+	}
+}
+
+const quiet = 100 * time.Millisecond

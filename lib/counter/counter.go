@@ -12,6 +12,8 @@ package counter
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -27,7 +29,10 @@ type Store interface {
 }
 
 // Counter is one node's view of the shared counter. It is safe for
-// concurrent use.
+// concurrent use. Unlike the protocol types of lib/ (lib/gossip, lib/txn),
+// which return messages and leave locking to the caller, a Counter is a
+// client of a service: it does its own I/O, and its lock must be held
+// across a CAS round trip, which no caller should do with its own lock.
 type Counter struct {
 	store Store
 	self  string
@@ -40,9 +45,13 @@ type Counter struct {
 	nonce int
 }
 
-// New returns the counter for node self in a cluster of nodes.
-func New(store Store, self string, nodes []string) *Counter {
-	return &Counter{store: store, self: self, nodes: append([]string(nil), nodes...)}
+// New returns the counter for node self in a cluster of nodes (self
+// included: a read sums every listed node's share).
+func New(store Store, self string, nodes []string) (*Counter, error) {
+	if !slices.Contains(nodes, self) {
+		return nil, fmt.Errorf("counter: node %q is not in the node list %v", self, nodes)
+	}
+	return &Counter{store: store, self: self, nodes: append([]string(nil), nodes...)}, nil
 }
 
 // Key is the store key holding node's share of the total.
@@ -54,13 +63,22 @@ func scratchKey(node string) string { return "fresh-" + node }
 // Add adds delta through this node. It returns once the store holds the
 // new share. On an error whose outcome is unknown (a timeout) the add may
 // still happen; the next Add re-reads the share before building on it.
+// A negative delta (the counter only grows) or one that would overflow
+// this node's share is refused with a *maelstrom.RPCError of code 12
+// (malformed-request) and changes nothing.
 func (c *Counter) Add(ctx context.Context, delta int) error {
+	if delta < 0 {
+		return maelstrom.NewRPCError(maelstrom.MalformedRequest, fmt.Sprintf("add %d: a grow-only counter takes no negative delta", delta))
+	}
 	if delta == 0 {
 		return nil // nothing to store; acknowledging is exact
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
+		if c.mine > math.MaxInt-delta {
+			return maelstrom.NewRPCError(maelstrom.MalformedRequest, fmt.Sprintf("add %d: this node's share %d would overflow", delta, c.mine))
+		}
 		err := c.store.CAS(ctx, Key(c.self), c.mine, c.mine+delta, true)
 		if err == nil {
 			c.mine += delta
@@ -98,6 +116,9 @@ func (c *Counter) Read(ctx context.Context) (int, error) {
 		share, err := c.store.ReadInt(ctx, Key(n))
 		switch {
 		case err == nil:
+			if share < 0 || total > math.MaxInt-share {
+				return 0, fmt.Errorf("read: %s's share %d is negative or overflows the total %d", n, share, total)
+			}
 			total += share
 		case maelstrom.ErrorCode(err) == maelstrom.KeyDoesNotExist:
 			// That node has added nothing yet.

@@ -3,6 +3,7 @@ package counter
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 
@@ -81,7 +82,7 @@ func TestEveryNodeReadsTheFullSum(t *testing.T) {
 	nodes := []string{"n0", "n1", "n2"}
 	counters := map[string]*Counter{}
 	for _, n := range nodes {
-		counters[n] = New(kv.as(n), n, nodes)
+		counters[n] = mustNew(t, kv.as(n), n, nodes)
 	}
 	// n2 reads first, so its view is pinned early; then everyone adds.
 	if v, _ := counters["n2"].Read(ctx); v != 0 {
@@ -115,7 +116,7 @@ func TestEveryNodeReadsTheFullSum(t *testing.T) {
 func TestAddRecoversFromAStaleShare(t *testing.T) {
 	ctx := context.Background()
 	kv := newStaleKV()
-	c := New(kv.as("n0"), "n0", []string{"n0"})
+	c := mustNew(t, kv.as("n0"), "n0", []string{"n0"})
 	// An earlier incarnation's add landed but was never acknowledged.
 	if err := kv.as("n0").CAS(ctx, Key("n0"), nil, 5, true); err != nil {
 		t.Fatal(err)
@@ -125,5 +126,36 @@ func TestAddRecoversFromAStaleShare(t *testing.T) {
 	}
 	if v, _ := c.Read(ctx); v != 7 {
 		t.Errorf("total %d, want 7", v)
+	}
+}
+
+func TestAddRefusesNegativeAndOverflowingDeltas(t *testing.T) {
+	kv := newStaleKV()
+	c := mustNew(t, kv.as("n0"), "n0", []string{"n0"})
+	if err := c.Add(context.Background(), math.MaxInt-1); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []int{-1, math.MinInt, 2, math.MaxInt} {
+		if err := c.Add(context.Background(), d); maelstrom.ErrorCode(err) != maelstrom.MalformedRequest {
+			t.Errorf("add %d: err %v, want code 12", d, err)
+		}
+	}
+	if got, err := c.Read(context.Background()); err != nil || got != math.MaxInt-1 {
+		t.Fatalf("read %d, %v: refused adds must change nothing", got, err)
+	}
+}
+
+func mustNew(t *testing.T, store Store, self string, nodes []string) *Counter {
+	t.Helper()
+	c, err := New(store, self, nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestNewNeedsSelfInNodes(t *testing.T) {
+	if _, err := New(newStaleKV().as("n9"), "n9", []string{"n0", "n1"}); err == nil {
+		t.Fatal("a node outside the list would leave its own share out of every read")
 	}
 }

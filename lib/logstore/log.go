@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"hash/fnv"
 	"sort"
-	"sync"
 )
 
 // Entry is one message at its offset; it marshals as [offset, msg], the
@@ -35,9 +34,9 @@ func (e *Entry) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Log is a set of in-memory logs. It is safe for concurrent use.
+// Log is a set of in-memory logs. Like the other protocol types of lib/
+// it holds no lock: the caller serialises calls (one mutex in its wiring).
 type Log struct {
-	mu        sync.Mutex
 	msgs      map[string][]json.RawMessage
 	committed map[string]int64
 }
@@ -49,8 +48,6 @@ func NewLog() *Log {
 
 // Append adds msg to key's log and returns its offset.
 func (l *Log) Append(key string, msg json.RawMessage) int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.msgs[key] = append(l.msgs[key], msg)
 	return int64(len(l.msgs[key]) - 1)
 }
@@ -58,8 +55,6 @@ func (l *Log) Append(key string, msg json.RawMessage) int64 {
 // Read returns up to limit entries of key starting at offset from (all of
 // them if limit <= 0). An offset past the end returns nothing.
 func (l *Log) Read(key string, from int64, limit int) []Entry {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	msgs := l.msgs[key]
 	if from < 0 {
 		from = 0
@@ -90,8 +85,6 @@ func (l *Log) Poll(offsets map[string]int64, limit int) map[string][]Entry {
 // Commit records that key has been processed up to offset; committed
 // offsets never move backwards.
 func (l *Log) Commit(key string, offset int64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if cur, ok := l.committed[key]; !ok || offset > cur {
 		l.committed[key] = offset
 	}
@@ -99,8 +92,6 @@ func (l *Log) Commit(key string, offset int64) {
 
 // Committed returns the committed offsets of the keys that have one.
 func (l *Log) Committed(keys []string) map[string]int64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	out := map[string]int64{}
 	for _, k := range keys {
 		if o, ok := l.committed[k]; ok {

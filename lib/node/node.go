@@ -39,9 +39,25 @@
 // ticks: keep protocol state in a plain type (lib/gossip, lib/idgen, …)
 // guarded by one mutex in the challenge's wiring, and never hold that
 // mutex across an RPC. The order in which consecutive messages reach
-// their handlers is not guaranteed. Handlers for requests that arrive
-// before init wait until init (and the OnInit hook) has completed, so
-// ID and NodeIDs are always set inside a handler.
+// their handlers is not guaranteed. Requests that arrive before init are
+// held (without a goroutine each) until init and the OnInit hook have
+// completed, so ID and NodeIDs are always set inside a handler.
+//
+// # Bounds
+//
+// What one message can cost is bounded, so a flood cannot grow the node
+// without limit. At most MaxInFlight handlers run at once and at most
+// MaxBacklog requests wait for init; a request beyond either limit is
+// answered at once with error 11 (temporarily-unavailable: it was not
+// processed, so the sender may retry) or, without a msg_id, logged and
+// dropped, as a lost message would be. Replies to RPCs never count
+// against the limits: they are routed by the read loop itself, so
+// handlers waiting on RPCs always get their answers.
+//
+// Inter-node message types are registered with HandlePeer: the runtime
+// serves them only from the cluster's own nodes (init's node_ids) and
+// refuses them from anyone else (clients, services) with error 10, so a
+// client cannot inject replication or gossip.
 //
 // # Errors and replies
 //
@@ -58,9 +74,13 @@
 // a JSON object with a string src and an object body is logged and
 // skipped (there is no one to answer); a body without a usable type is
 // answered with error 12 (malformed-request) if it has a msg_id; a type
-// without a handler with error 10 (not-supported). Messages carrying
-// in_reply_to are replies: they go to the RPC waiting for them, or, if
-// none is waiting any more, are logged and dropped.
+// without a handler with error 10 (not-supported). A msg_id that is not
+// a JSON integer in int64's range (1.5, 2.0, 1e30, "9", null, 2^63) is
+// answered with error 12 saying why, its in_reply_to echoing the msg_id
+// as sent (null if that is over 64 bytes) so the sender can match it.
+// Messages carrying in_reply_to are replies: they go to the RPC waiting
+// for them, or, if none is waiting any more, are logged and dropped; one
+// whose in_reply_to is not an integer is logged and skipped.
 //
 // # Shutdown
 //
@@ -80,6 +100,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +122,14 @@ const (
 	DefaultRPCTimeout      = time.Second
 	DefaultShutdownTimeout = 2 * time.Second
 	DefaultMaxLineBytes    = 64 << 20
+	// DefaultMaxInFlight is far above what a challenge needs (a request's
+	// handler is done in microseconds or waits on one RPC round, and
+	// Maelstrom's clients have a handful of requests open) yet keeps a
+	// flood to ~1024 goroutines, a few MB.
+	DefaultMaxInFlight = 1024
+	// DefaultMaxBacklog holds every request a well-behaved cluster sends
+	// in the moments before its init arrives.
+	DefaultMaxBacklog = 1024
 )
 
 // Node is one Maelstrom node process. Configure it (fields, Handle,
@@ -120,18 +149,32 @@ type Node struct {
 	// MaxLineBytes is the longest input line accepted; longer lines are
 	// skipped and logged. Large gossip or state-transfer messages must fit.
 	MaxLineBytes int
+	// MaxInFlight caps the handlers running at once; a request beyond it
+	// is refused with error 11 (see Bounds in the package comment).
+	MaxInFlight int
+	// MaxBacklog caps the requests held until init; the excess is refused
+	// with error 11.
+	MaxBacklog int
 
-	handlers map[string]Handler
+	handlers map[string]route
 	initHook func(ctx context.Context) error
 	tickers  []ticker
 
 	idMu    sync.RWMutex
 	id      string
 	nodeIDs []string
+	members map[string]bool // nodeIDs as a set, for HandlePeer
 
-	initOnce    sync.Once
-	initStarted atomic.Bool   // set by the read loop when init arrives
-	initDone    chan struct{} // closed once the OnInit hook is done and init answered
+	initOnce sync.Once
+
+	// backlogMu guards ready and backlog: the read loop holds requests in
+	// backlog until the init goroutine sets ready and takes them.
+	backlogMu sync.Mutex
+	ready     bool
+	backlog   []request
+
+	slots   chan struct{} // one token per running handler; cap MaxInFlight
+	refused atomic.Int64  // requests refused for a limit, for rate-limited logs
 
 	outMu sync.Mutex // serialises writes so lines never interleave
 
@@ -143,6 +186,18 @@ type Node struct {
 	cancel  context.CancelFunc
 	running sync.WaitGroup // handlers, ticks and Go goroutines
 	started atomic.Bool
+}
+
+type route struct {
+	handler   Handler
+	peersOnly bool
+}
+
+// request is a message on its way to its handler.
+type request struct {
+	route route
+	h     header
+	msg   Message
 }
 
 type ticker struct {
@@ -160,8 +215,9 @@ func New() *Node {
 		RPCTimeout:      DefaultRPCTimeout,
 		ShutdownTimeout: DefaultShutdownTimeout,
 		MaxLineBytes:    DefaultMaxLineBytes,
-		handlers:        make(map[string]Handler),
-		initDone:        make(chan struct{}),
+		MaxInFlight:     DefaultMaxInFlight,
+		MaxBacklog:      DefaultMaxBacklog,
+		handlers:        make(map[string]route),
 		pending:         make(map[int]chan Message),
 		ctx:             ctx,
 		cancel:          cancel,
@@ -170,14 +226,24 @@ func New() *Node {
 
 // Handle registers the handler for requests of type typ. Registering a
 // type twice, or "init" (use OnInit), is a programming error and panics.
-func (n *Node) Handle(typ string, h Handler) {
+func (n *Node) Handle(typ string, h Handler) { n.register(typ, route{handler: h}) }
+
+// HandlePeer registers the handler for an inter-node message type
+// (gossip, replication, forwarding). Only messages whose src is one of
+// the cluster's nodes reach h; anyone else's are refused with error 10
+// (not-supported), or logged and dropped without a msg_id.
+func (n *Node) HandlePeer(typ string, h Handler) {
+	n.register(typ, route{handler: h, peersOnly: true})
+}
+
+func (n *Node) register(typ string, r route) {
 	if typ == "init" {
 		panic("node: use OnInit for init, the runtime answers init_ok itself")
 	}
 	if _, dup := n.handlers[typ]; dup {
 		panic(fmt.Sprintf("node: duplicate handler for %q", typ))
 	}
-	n.handlers[typ] = h
+	n.handlers[typ] = r
 }
 
 // OnInit registers a hook that runs after the node learns its id and
@@ -222,6 +288,26 @@ func (n *Node) NodeIDs() []string {
 	return n.nodeIDs
 }
 
+// IsMember reports whether id is one of the cluster's nodes (this one
+// included); false for everyone before init.
+func (n *Node) IsMember(id string) bool {
+	n.idMu.RLock()
+	defer n.idMu.RUnlock()
+	return n.members[id]
+}
+
+// InFlight is the number of handlers running now, and Backlog the number
+// of requests held until init. Tests use them to show a flood stays
+// within MaxInFlight and MaxBacklog.
+func (n *Node) InFlight() int { return len(n.slots) }
+
+// Backlog is the number of requests waiting for init.
+func (n *Node) Backlog() int {
+	n.backlogMu.Lock()
+	defer n.backlogMu.Unlock()
+	return len(n.backlog)
+}
+
 // PendingRPCs is the number of RPCs waiting for a reply. Tests use it to
 // show that timeouts leave nothing behind.
 func (n *Node) PendingRPCs() int {
@@ -237,6 +323,10 @@ func (n *Node) Run() error {
 	if !n.started.CompareAndSwap(false, true) {
 		return errors.New("node: Run called twice")
 	}
+	if n.MaxInFlight <= 0 || n.MaxBacklog < 0 {
+		return fmt.Errorf("node: MaxInFlight must be positive and MaxBacklog not negative (got %d, %d)", n.MaxInFlight, n.MaxBacklog)
+	}
+	n.slots = make(chan struct{}, n.MaxInFlight)
 	in := bufio.NewReaderSize(n.Stdin, 64<<10)
 	var readErr error
 	for {
@@ -300,12 +390,22 @@ type header struct {
 	typOK     bool // type present and a string
 	msgID     int
 	hasMsgID  bool
-	inReplyTo int
-	isReply   bool // in_reply_to present, whatever its value
+	// badMsgID is a msg_id that is present but not an integer, kept as
+	// sent so the error 12 that answers it can be matched by the sender;
+	// badMsgIDWhy says what is wrong with it.
+	badMsgID    json.RawMessage
+	badMsgIDWhy string
+	inReplyTo   int
+	isReply     bool // in_reply_to present, whatever its value
 }
 
+// maxEchoedMsgID bounds the malformed msg_id echoed back as in_reply_to,
+// so a huge one costs nothing to answer.
+const maxEchoedMsgID = 64
+
 // parseHeader returns an error describing why the line cannot be answered
-// at all; problems that can be answered (bad type) show up as typOK=false.
+// at all; problems that can be answered (bad type, bad msg_id) show up as
+// typOK=false or badMsgID.
 func parseHeader(line []byte) (header, error) {
 	var h header
 	var env map[string]json.RawMessage
@@ -321,22 +421,53 @@ func parseHeader(line []byte) (header, error) {
 		return h, errors.New("body is not a JSON object")
 	}
 	h.body = env["body"]
-	if raw, ok := body["msg_id"]; ok {
-		if err := json.Unmarshal(raw, &h.msgID); err != nil {
-			return h, fmt.Errorf("msg_id %s is not an integer", raw)
-		}
-		h.hasMsgID = true
-	}
 	if raw, ok := body["in_reply_to"]; ok {
-		if err := json.Unmarshal(raw, &h.inReplyTo); err != nil {
-			return h, fmt.Errorf("in_reply_to %s is not an integer", raw)
+		id, err := parseMsgID(raw)
+		if err != nil {
+			return h, fmt.Errorf("in_reply_to %s: %w", truncate(raw), err)
 		}
-		h.isReply = true
+		h.inReplyTo, h.isReply = id, true
+	}
+	if raw, ok := body["msg_id"]; ok {
+		id, err := parseMsgID(raw)
+		if err != nil {
+			h.badMsgID, h.badMsgIDWhy = raw, fmt.Sprintf("msg_id %s: %v", truncate(raw), err)
+			if len(raw) > maxEchoedMsgID {
+				h.badMsgID = json.RawMessage("null")
+			}
+		} else {
+			h.msgID, h.hasMsgID = id, true
+		}
 	}
 	if raw, ok := body["type"]; ok {
 		h.typOK = json.Unmarshal(raw, &h.typ) == nil && h.typ != ""
 	}
 	return h, nil
+}
+
+// parseMsgID accepts a JSON integer literal in int64's range, and nothing
+// else: json.Unmarshal into an int would take null as 0, and a float or a
+// string holding digits is a client bug worth reporting, not guessing at.
+func parseMsgID(raw json.RawMessage) (int, error) {
+	text := string(bytes.TrimSpace(raw))
+	switch {
+	case text == "null":
+		return 0, errors.New("is null, want an integer")
+	case strings.HasPrefix(text, `"`):
+		return 0, errors.New("is a string, want an integer")
+	case text == "" || !strings.ContainsAny(text[:1], "-0123456789"):
+		return 0, errors.New("is not an integer")
+	case strings.ContainsAny(text, ".eE"):
+		return 0, errors.New("has a fraction or exponent, want an integer")
+	}
+	id, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, errors.New("is out of the 64-bit integer range")
+		}
+		return 0, errors.New("is not an integer")
+	}
+	return int(id), nil
 }
 
 func (n *Node) dispatch(line []byte) {
@@ -349,32 +480,72 @@ func (n *Node) dispatch(line []byte) {
 	switch {
 	case h.isReply:
 		n.deliverReply(h.inReplyTo, msg)
+	case h.badMsgID != nil:
+		n.Logger.Warn("refusing request", "src", h.src, "code", maelstrom.MalformedRequest, "reason", h.badMsgIDWhy)
+		if err := n.replyRaw(h.src, h.badMsgID, errorBody(maelstrom.MalformedRequest, h.badMsgIDWhy)); err != nil {
+			n.Logger.Error("send error reply", "err", err)
+		}
 	case !h.typOK:
 		n.refuse(h, maelstrom.MalformedRequest, "body has no string type")
 	case h.typ == "init":
 		n.handleInit(h, msg)
 	default:
-		handler, ok := n.handlers[h.typ]
+		r, ok := n.handlers[h.typ]
 		if !ok {
 			n.refuse(h, maelstrom.NotSupported, fmt.Sprintf("unsupported message type %q", h.typ))
 			return
 		}
-		n.running.Add(1)
-		go func() {
-			defer n.running.Done()
-			// Requests that arrived are served even if stdin has ended
-			// since; only those waiting for an init that never came are
-			// dropped at shutdown.
-			select {
-			case <-n.initDone:
-			case <-n.ctx.Done():
-				if !n.initStarted.Load() {
-					return
-				}
-				<-n.initDone
-			}
-			n.serve(handler, h, msg)
-		}()
+		n.admit(request{route: r, h: h, msg: msg})
+	}
+}
+
+// admit holds req until init, or starts its handler, or, when the limit
+// in the way is reached, refuses it; it never blocks the read loop.
+func (n *Node) admit(req request) {
+	n.backlogMu.Lock()
+	if !n.ready {
+		held := len(n.backlog) < n.MaxBacklog
+		if held {
+			n.backlog = append(n.backlog, req)
+		}
+		n.backlogMu.Unlock()
+		if !held {
+			n.refuseOverLimit(req.h, fmt.Sprintf("not initialised yet and %d requests already wait for init", n.MaxBacklog))
+		}
+		return
+	}
+	n.backlogMu.Unlock()
+	n.start(req)
+}
+
+// start runs req's handler in a goroutine of its own if a slot is free.
+func (n *Node) start(req request) {
+	select {
+	case n.slots <- struct{}{}:
+	default:
+		n.refuseOverLimit(req.h, fmt.Sprintf("%d requests already in progress", n.MaxInFlight))
+		return
+	}
+	n.running.Add(1)
+	go func() {
+		defer n.running.Done()
+		defer func() { <-n.slots }()
+		n.serve(req)
+	}()
+}
+
+// refuseOverLimit answers a request a limit keeps out with error 11. A
+// flood makes many of these, so only the first few and then every
+// thousandth are logged.
+func (n *Node) refuseOverLimit(h header, reason string) {
+	if c := n.refused.Add(1); c <= 10 || c%1000 == 0 {
+		n.Logger.Warn("refusing requests over a limit", "refused_so_far", c, "src", h.src, "type", h.typ, "reason", reason)
+	}
+	if !h.hasMsgID {
+		return
+	}
+	if err := n.sendError(h.src, h.msgID, maelstrom.TemporarilyUnavailable, reason); err != nil {
+		n.Logger.Error("send error reply", "err", err)
 	}
 }
 
@@ -391,14 +562,19 @@ func (n *Node) refuse(h header, code int, text string) {
 	}
 }
 
-func (n *Node) serve(handler Handler, h header, msg Message) {
+func (n *Node) serve(req request) {
+	h, msg := req.h, req.msg
+	if req.route.peersOnly && !n.IsMember(h.src) {
+		n.refuse(h, maelstrom.NotSupported, fmt.Sprintf("%q is only accepted from the cluster's nodes, not from %q", h.typ, h.src))
+		return
+	}
 	reply, err := func() (reply any, err error) {
 		defer func() {
 			if p := recover(); p != nil {
 				err = fmt.Errorf("handler for %q panicked: %v", h.typ, p)
 			}
 		}()
-		return handler(n.ctx, msg)
+		return req.route.handler(n.ctx, msg)
 	}()
 	if !h.hasMsgID {
 		if err != nil {
@@ -444,10 +620,14 @@ func (n *Node) handleInit(h header, msg Message) {
 		first = true
 		// Set the id before reading the next line, so every later
 		// message's handler sees it.
+		members := make(map[string]bool, len(body.NodeIDs)+1)
+		for _, id := range body.NodeIDs {
+			members[id] = true
+		}
+		members[body.NodeID] = true
 		n.idMu.Lock()
-		n.id, n.nodeIDs = body.NodeID, body.NodeIDs
+		n.id, n.nodeIDs, n.members = body.NodeID, body.NodeIDs, members
 		n.idMu.Unlock()
-		n.initStarted.Store(true)
 	})
 	if !first {
 		// Maelstrom sends init once; a repeat changes nothing.
@@ -479,7 +659,15 @@ func (n *Node) handleInit(h header, msg Message) {
 				n.Logger.Error("answer init", "err", err)
 			}
 		}
-		close(n.initDone)
+		// Requests that arrived are served even if stdin has ended since;
+		// only those held for an init that never came are dropped.
+		n.backlogMu.Lock()
+		held := n.backlog
+		n.backlog, n.ready = nil, true
+		n.backlogMu.Unlock()
+		for _, req := range held {
+			n.start(req)
+		}
 		for _, t := range n.tickers {
 			n.startTicker(t)
 		}
@@ -589,18 +777,28 @@ func (n *Node) Reply(req Message, body any) error {
 }
 
 func (n *Node) reply(dest string, inReplyTo int, body any) error {
+	return n.replyRaw(dest, json.RawMessage(strconv.Itoa(inReplyTo)), body)
+}
+
+// replyRaw is reply with in_reply_to as raw JSON, which lets a malformed
+// msg_id be echoed as it came.
+func (n *Node) replyRaw(dest string, inReplyTo json.RawMessage, body any) error {
 	fields, err := bodyFields(body)
 	if err != nil {
 		return fmt.Errorf("reply to %s: %w", dest, err)
 	}
-	fields["in_reply_to"] = json.RawMessage(strconv.Itoa(inReplyTo))
+	fields["in_reply_to"] = inReplyTo
 	return n.write(dest, fields)
 }
 
 // sendError writes an error reply. It does not use RPCError's own
 // MarshalJSON, which drops code 0.
 func (n *Node) sendError(dest string, inReplyTo, code int, text string) error {
-	return n.reply(dest, inReplyTo, map[string]any{"type": "error", "code": code, "text": text})
+	return n.reply(dest, inReplyTo, errorBody(code, text))
+}
+
+func errorBody(code int, text string) map[string]any {
+	return map[string]any{"type": "error", "code": code, "text": text}
 }
 
 func (n *Node) write(dest string, fields map[string]json.RawMessage) error {

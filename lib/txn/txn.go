@@ -13,17 +13,30 @@
 // therefore always sorts after it, so the version order every replica
 // ends with agrees with what transactions observed.
 //
-// The Store is a plain state machine, as lib/ types are: Commit, Tick and
-// the Handle methods take events and return the messages to send; the
-// caller owns the network and the clock (Tick is called on a timer). It is
-// safe for concurrent use.
+// The Store is a plain state machine, as lib/ types are (lib/gossip is
+// the model): Commit, Tick and the Handle methods take events and return
+// the messages to send as Outbound values; the caller owns the network and
+// the clock (Tick is called on a timer with the time), and serialises
+// calls: a Store is not safe for concurrent use.
+//
+// Nothing a peer sends can wrap the clock: stamps above MaxTime are
+// refused, and only the cluster's other nodes may replicate, each only its
+// own entries.
 package txn
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"sync"
+	"math"
+	"slices"
+	"time"
 )
+
+// MaxTime is the largest Lamport time accepted from a peer: far beyond
+// what any run reaches (one step per commit), exact in every JSON reader
+// (2^53), and leaving room to count on without wrapping the uint64 clock.
+const MaxTime = 1 << 53
 
 // Mop is a micro-operation: a read ["r", key, null] or a write
 // ["w", key, value]. In a completed read, Value holds what was read (nil
@@ -111,9 +124,9 @@ const (
 	TypeAck       = "txn_replicate_ack"
 )
 
-// Outgoing is a message the caller must send.
-type Outgoing struct {
-	Dest string
+// Outbound is a message the caller must send.
+type Outbound struct {
+	To   string
 	Body Replicate
 }
 
@@ -123,10 +136,39 @@ type Config struct {
 	// stays well under the 64 KiB lines some node libraries insist on
 	// even after a long partition.
 	MaxBatch int
+	// FlushEvery is how often new entries go out: one message per peer
+	// per flush whatever the commit rate, at the cost of that much
+	// visibility lag.
+	FlushEvery time.Duration
+	// ResendAfter is how long unacknowledged entries wait before they are
+	// sent again (on the next flush at or after it); resending is what
+	// heals partitions and lost messages.
+	ResendAfter time.Duration
 }
 
-// DefaultConfig fits 6b/6c: ~50 bytes an entry, so ≤ 25 KB a message.
-var DefaultConfig = Config{MaxBatch: 500}
+// DefaultConfig fits 6b/6c: ~50 bytes an entry, so ≤ 25 KB a message;
+// a flush every 100 ms keeps replication under 0.05 messages per txn at
+// Fly.io's rates; resending on every flush until acknowledged.
+var DefaultConfig = Config{MaxBatch: 500, FlushEvery: 100 * time.Millisecond, ResendAfter: 100 * time.Millisecond}
+
+// Validate reports a config that cannot work.
+func (c Config) Validate() error {
+	if c.MaxBatch <= 0 || c.FlushEvery <= 0 || c.ResendAfter <= 0 {
+		return fmt.Errorf("txn: MaxBatch, FlushEvery and ResendAfter must be positive, got %+v", c)
+	}
+	return nil
+}
+
+// Errors a peer's message can cause; the caller logs them (replication
+// messages carry no msg_id to answer).
+var (
+	ErrNotPeer     = errors.New("not one of this node's peers")
+	ErrStampTooBig = fmt.Errorf("stamp time above the limit %d", uint64(MaxTime))
+)
+
+// ErrClockExhausted is returned by Commit when the clock cannot advance
+// without wrapping, which takes more commits than any run makes.
+var ErrClockExhausted = errors.New("txn: Lamport clock exhausted")
 
 type cell struct {
 	value int64
@@ -135,7 +177,6 @@ type cell struct {
 
 // Store is one node's replica.
 type Store struct {
-	mu    sync.Mutex
 	cfg   Config
 	self  string
 	peers []string
@@ -147,30 +188,40 @@ type Store struct {
 	log      []Entry           // own entries not yet acknowledged by every peer
 	acked    map[string]uint64 // peer -> own entries it has applied (a prefix)
 	received map[string]uint64 // origin -> prefix of its entries applied here
+
+	nextFlush time.Time
+	sent      map[string]uint64    // peer -> highest own seq sent to it
+	lastSent  map[string]time.Time // peer -> flush that last sent to it
 }
 
-// New makes the replica of node self, which replicates to peers (the other
-// nodes; self is ignored if present).
-func New(self string, nodes []string, cfg Config) *Store {
-	if cfg.MaxBatch <= 0 {
-		cfg.MaxBatch = DefaultConfig.MaxBatch
+// New makes the replica of node self in a cluster of nodes (self
+// included, as Maelstrom's init lists them); it replicates to the others.
+// now starts the flush schedule.
+func New(self string, nodes []string, cfg Config, now time.Time) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(nodes, self) {
+		return nil, fmt.Errorf("txn: node %q is not in the node list %v", self, nodes)
 	}
 	s := &Store{cfg: cfg, self: self, data: map[int64]cell{}, nextSeq: 1,
-		acked: map[string]uint64{}, received: map[string]uint64{}}
+		acked: map[string]uint64{}, received: map[string]uint64{},
+		nextFlush: now.Add(cfg.FlushEvery), sent: map[string]uint64{}, lastSent: map[string]time.Time{}}
 	for _, n := range nodes {
-		if n != self {
+		if n != self && !slices.Contains(s.peers, n) {
 			s.peers = append(s.peers, n)
 		}
 	}
-	return s
+	return s, nil
 }
 
 // Commit runs a transaction against the local replica and returns it
 // completed. It never waits for peers: the transaction is committed when
 // Commit returns, and reaches peers through Tick.
-func (s *Store) Commit(txn []Mop) []Mop {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Store) Commit(txn []Mop) ([]Mop, error) {
+	if s.clock == math.MaxUint64 {
+		return nil, ErrClockExhausted
+	}
 	s.clock++
 	stamp := Stamp{Time: s.clock, Node: s.self}
 	// Writes are buffered until the end, so nothing else sees a value
@@ -198,7 +249,7 @@ func (s *Store) Commit(txn []Mop) []Mop {
 		}
 	}
 	if len(order) == 0 {
-		return out
+		return out, nil
 	}
 	e := Entry{Seq: s.nextSeq, Stamp: stamp}
 	s.nextSeq++
@@ -209,7 +260,7 @@ func (s *Store) Commit(txn []Mop) []Mop {
 	if len(s.peers) > 0 {
 		s.log = append(s.log, e)
 	}
-	return out
+	return out, nil
 }
 
 // apply installs an entry's writes where they are newer than what is there.
@@ -224,55 +275,77 @@ func (s *Store) apply(e Entry) {
 	}
 }
 
-// Tick returns the replication messages due: for each peer, the oldest
-// entries it has not acknowledged. Unacknowledged entries are sent again
-// on every tick, which is what heals partitions; the caller's tick
-// interval bounds the traffic.
-func (s *Store) Tick() []Outgoing {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Outgoing
+// Tick returns the replication messages due at now: on each flush (every
+// FlushEvery), for each peer that lacks entries, the oldest of them, if
+// some were never sent to it or ResendAfter has passed since it was last
+// sent anything. Flushes keep to a fixed grid, so a late timer does not
+// shift later ones.
+func (s *Store) Tick(now time.Time) []Outbound {
+	if now.Before(s.nextFlush) {
+		return nil
+	}
+	flush := s.nextFlush
+	for !s.nextFlush.After(now) {
+		s.nextFlush = s.nextFlush.Add(s.cfg.FlushEvery)
+	}
 	if len(s.log) == 0 {
 		return nil
 	}
+	var out []Outbound
 	first := s.log[0].Seq
 	for _, p := range s.peers {
 		from := s.acked[p] + 1 // next seq the peer needs
 		if from >= s.nextSeq {
 			continue
 		}
+		unsent := s.sent[p] < s.nextSeq-1
+		if !unsent && flush.Sub(s.lastSent[p]) < s.cfg.ResendAfter {
+			continue
+		}
 		i := int(from - first)
 		end := min(i+s.cfg.MaxBatch, len(s.log))
 		entries := append([]Entry(nil), s.log[i:end]...)
-		out = append(out, Outgoing{Dest: p, Body: Replicate{Type: TypeReplicate, Origin: s.self, Entries: entries}})
+		s.sent[p] = max(s.sent[p], entries[len(entries)-1].Seq)
+		s.lastSent[p] = flush
+		out = append(out, Outbound{To: p, Body: Replicate{Type: TypeReplicate, Origin: s.self, Entries: entries}})
 	}
 	return out
 }
 
-// HandleReplicate applies entries from a peer and returns the
+// HandleReplicate applies entries that peer from sent and returns the
 // acknowledgement to send back. Entries may arrive twice or out of order:
-// applying is idempotent, and only a gap-free prefix is acknowledged.
-func (s *Store) HandleReplicate(r Replicate) Ack {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// applying is idempotent, and only a gap-free prefix is acknowledged. A
+// message from a stranger, with another node's entries, or with a stamp
+// above MaxTime is refused whole: it changes nothing.
+func (s *Store) HandleReplicate(from string, r Replicate) (Ack, error) {
+	if !slices.Contains(s.peers, from) {
+		return Ack{}, fmt.Errorf("replicate from %q: %w", from, ErrNotPeer)
+	}
+	if r.Origin != from {
+		return Ack{}, fmt.Errorf("replicate from %q: carries entries of %q, a node replicates only its own", from, r.Origin)
+	}
+	for _, e := range r.Entries {
+		if e.Stamp.Time > MaxTime {
+			return Ack{}, fmt.Errorf("replicate from %q: entry %d: %w (got %d)", from, e.Seq, ErrStampTooBig, e.Stamp.Time)
+		}
+	}
 	for _, e := range r.Entries {
 		s.apply(e)
 		if e.Seq == s.received[r.Origin]+1 {
 			s.received[r.Origin] = e.Seq
 		}
 	}
-	return Ack{Type: TypeAck, Origin: r.Origin, Upto: s.received[r.Origin]}
+	return Ack{Type: TypeAck, Origin: r.Origin, Upto: s.received[r.Origin]}, nil
 }
 
-// HandleAck records that peer has applied this node's entries up to
-// a.Upto, and forgets entries every peer has.
-func (s *Store) HandleAck(peer string, a Ack) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a.Origin != s.self || a.Upto <= s.acked[peer] || a.Upto >= s.nextSeq {
+// HandleAck records that peer from has applied this node's entries up to
+// a.Upto, and forgets entries every peer has. Acks from strangers, for
+// other nodes' entries or for entries not yet made are ignored.
+func (s *Store) HandleAck(from string, a Ack) {
+	if !slices.Contains(s.peers, from) || a.Origin != s.self || a.Upto <= s.acked[from] || a.Upto >= s.nextSeq {
 		return
 	}
-	s.acked[peer] = a.Upto
+	s.acked[from] = a.Upto
 	low := a.Upto
 	for _, p := range s.peers {
 		low = min(low, s.acked[p])
@@ -286,8 +359,6 @@ func (s *Store) HandleAck(peer string, a Ack) {
 
 // Snapshot returns a copy of the replica's current key → value map.
 func (s *Store) Snapshot() map[int64]int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	out := make(map[int64]int64, len(s.data))
 	for k, c := range s.data {
 		out[k] = c.value
@@ -297,7 +368,5 @@ func (s *Store) Snapshot() map[int64]int64 {
 
 // Pending is how many of this node's entries some peer still lacks.
 func (s *Store) Pending() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return len(s.log)
 }

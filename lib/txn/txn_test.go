@@ -2,10 +2,37 @@ package txn
 
 import (
 	"encoding/json"
+	"errors"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 )
+
+// epoch is the fake clock's start.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var testConfig = Config{MaxBatch: 3, FlushEvery: 100 * time.Millisecond, ResendAfter: 100 * time.Millisecond}
+
+func mustNew(t testing.TB, self string, nodes []string, cfg Config) *Store {
+	t.Helper()
+	s, err := New(self, nodes, cfg, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// commit runs a txn that must not fail.
+func commit(t testing.TB, s *Store, txn []Mop) []Mop {
+	t.Helper()
+	out, err := s.Commit(txn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
 
 func r(k int64) Mop    { return Mop{F: "r", Key: k} }
 func w(k, v int64) Mop { return Mop{F: "w", Key: k, Value: &v} }
@@ -21,6 +48,7 @@ func val(m Mop) any {
 // partitions do. Time advances only through Step.
 type sim struct {
 	t      *testing.T
+	now    time.Time
 	stores map[string]*Store
 	queue  []simMsg
 	cut    map[[2]string]bool
@@ -34,9 +62,9 @@ type simMsg struct {
 }
 
 func newSim(t *testing.T, nodes ...string) *sim {
-	s := &sim{t: t, stores: map[string]*Store{}, cut: map[[2]string]bool{}}
+	s := &sim{t: t, now: epoch, stores: map[string]*Store{}, cut: map[[2]string]bool{}}
 	for _, n := range nodes {
-		s.stores[n] = New(n, nodes, Config{MaxBatch: 3})
+		s.stores[n] = mustNew(t, n, nodes, testConfig)
 	}
 	return s
 }
@@ -44,12 +72,13 @@ func newSim(t *testing.T, nodes ...string) *sim {
 func (s *sim) partition(a, b string) { s.cut[[2]string{a, b}], s.cut[[2]string{b, a}] = true, true }
 func (s *sim) heal()                 { s.cut = map[[2]string]bool{} }
 
-// Step is one tick of the fake clock: every store ticks, then everything
-// in flight is delivered (replies go out and are delivered in the same
-// step).
+// Step is one flush interval of the fake clock: every store ticks, then
+// everything in flight is delivered (replies go out and are delivered in
+// the same step).
 func (s *sim) Step() {
+	s.now = s.now.Add(testConfig.FlushEvery)
 	for name, st := range s.stores {
-		for _, o := range st.Tick() {
+		for _, o := range st.Tick(s.now) {
 			body := o.Body
 			// Round-trip through JSON as the wire would.
 			b, err := json.Marshal(body)
@@ -60,7 +89,7 @@ func (s *sim) Step() {
 			if err := json.Unmarshal(b, &back); err != nil {
 				s.t.Fatal(err)
 			}
-			s.queue = append(s.queue, simMsg{from: name, to: o.Dest, rep: &back})
+			s.queue = append(s.queue, simMsg{from: name, to: o.To, rep: &back})
 		}
 	}
 	for len(s.queue) > 0 {
@@ -71,7 +100,10 @@ func (s *sim) Step() {
 			continue
 		}
 		if m.rep != nil {
-			ack := s.stores[m.to].HandleReplicate(*m.rep)
+			ack, err := s.stores[m.to].HandleReplicate(m.from, *m.rep)
+			if err != nil {
+				s.t.Fatal(err)
+			}
 			s.queue = append(s.queue, simMsg{from: m.to, to: m.from, ack: &ack})
 		} else {
 			s.stores[m.to].HandleAck(m.from, *m.ack)
@@ -80,15 +112,15 @@ func (s *sim) Step() {
 }
 
 func TestCommitReadsOwnWritesAndNilForMissing(t *testing.T) {
-	st := New("n0", []string{"n0"}, DefaultConfig)
-	got := st.Commit([]Mop{r(1), w(1, 5), r(1), w(1, 6), r(1), r(2)})
+	st := mustNew(t, "n0", []string{"n0"}, DefaultConfig)
+	got := commit(t, st, []Mop{r(1), w(1, 5), r(1), w(1, 6), r(1), r(2)})
 	want := []any{nil, int64(5), int64(5), int64(6), int64(6), nil}
 	for i, m := range got {
 		if val(m) != want[i] {
 			t.Fatalf("mop %d = %v, want %v", i, val(m), want[i])
 		}
 	}
-	if got := st.Commit([]Mop{r(1)}); val(got[0]) != int64(6) {
+	if got := commit(t, st, []Mop{r(1)}); val(got[0]) != int64(6) {
 		t.Fatalf("later read = %v, want the final write 6", val(got[0]))
 	}
 	if st.Pending() != 0 {
@@ -98,12 +130,12 @@ func TestCommitReadsOwnWritesAndNilForMissing(t *testing.T) {
 
 func TestWritesReachPeersAsOneUnit(t *testing.T) {
 	s := newSim(t, "n0", "n1")
-	s.stores["n0"].Commit([]Mop{w(1, 1), w(1, 2), w(2, 1)})
-	if got := s.stores["n1"].Commit([]Mop{r(1), r(2)}); val(got[0]) != nil || val(got[1]) != nil {
+	commit(t, s.stores["n0"], []Mop{w(1, 1), w(1, 2), w(2, 1)})
+	if got := commit(t, s.stores["n1"], []Mop{r(1), r(2)}); val(got[0]) != nil || val(got[1]) != nil {
 		t.Fatalf("peer saw writes before replication: %v", got)
 	}
 	s.Step()
-	got := s.stores["n1"].Commit([]Mop{r(1), r(2)})
+	got := commit(t, s.stores["n1"], []Mop{r(1), r(2)})
 	if val(got[0]) != int64(2) || val(got[1]) != int64(1) {
 		t.Fatalf("peer read %v %v, want the final writes 2 and 1 together", val(got[0]), val(got[1]))
 	}
@@ -116,14 +148,14 @@ func TestPartitionHealsByRetry(t *testing.T) {
 	s := newSim(t, "n0", "n1", "n2")
 	s.partition("n0", "n1")
 	for i := int64(1); i <= 10; i++ {
-		s.stores["n0"].Commit([]Mop{w(7, i)})
+		commit(t, s.stores["n0"], []Mop{w(7, i)})
 	}
 	s.Step()
 	s.Step()
-	if got := s.stores["n1"].Commit([]Mop{r(7)}); val(got[0]) != nil {
+	if got := commit(t, s.stores["n1"], []Mop{r(7)}); val(got[0]) != nil {
 		t.Fatalf("partitioned peer read %v", val(got[0]))
 	}
-	if got := s.stores["n2"].Commit([]Mop{r(7)}); val(got[0]) == nil {
+	if got := commit(t, s.stores["n2"], []Mop{r(7)}); val(got[0]) == nil {
 		t.Fatal("reachable peer got nothing")
 	}
 	if s.stores["n0"].Pending() == 0 {
@@ -133,7 +165,7 @@ func TestPartitionHealsByRetry(t *testing.T) {
 	for i := 0; i < 5; i++ { // batches of 3 need several ticks
 		s.Step()
 	}
-	if got := s.stores["n1"].Commit([]Mop{r(7)}); val(got[0]) != int64(10) {
+	if got := commit(t, s.stores["n1"], []Mop{r(7)}); val(got[0]) != int64(10) {
 		t.Fatalf("after heal n1 read %v, want 10", val(got[0]))
 	}
 	if s.stores["n0"].Pending() != 0 {
@@ -147,18 +179,18 @@ func TestPartitionHealsByRetry(t *testing.T) {
 func TestWritesFollowReadsAcrossNodes(t *testing.T) {
 	s := newSim(t, "n0", "n1")
 	for i := int64(1); i <= 20; i++ {
-		s.stores["n0"].Commit([]Mop{w(1, i)}) // n0's clock runs ahead
+		commit(t, s.stores["n0"], []Mop{w(1, i)}) // n0's clock runs ahead
 	}
 	for i := 0; i < 10; i++ {
 		s.Step()
 	}
-	got := s.stores["n1"].Commit([]Mop{r(1), w(1, 100)})
+	got := commit(t, s.stores["n1"], []Mop{r(1), w(1, 100)})
 	if val(got[0]) != int64(20) {
 		t.Fatalf("n1 read %v", val(got[0]))
 	}
 	s.Step()
 	for name, st := range s.stores {
-		if got := st.Commit([]Mop{r(1)}); val(got[0]) != int64(100) {
+		if got := commit(t, st, []Mop{r(1)}); val(got[0]) != int64(100) {
 			t.Fatalf("%s kept %v; the write that followed the read must win", name, val(got[0]))
 		}
 	}
@@ -190,7 +222,7 @@ func TestConcurrentWritesConvergeUnderRandomPartitions(t *testing.T) {
 					txn = append(txn, w(k, next[k]))
 				}
 			}
-			got := s.stores[nodes[rng.IntN(3)]].Commit(txn)
+			got := commit(t, s.stores[nodes[rng.IntN(3)]], txn)
 			if len(got) != len(txn) {
 				t.Fatalf("txn shape changed: %v → %v", txn, got)
 			}
@@ -213,17 +245,17 @@ func TestConcurrentWritesConvergeUnderRandomPartitions(t *testing.T) {
 }
 
 func TestHandleReplicateIsIdempotentAndAcksOnlyAPrefix(t *testing.T) {
-	st := New("n1", []string{"n0", "n1"}, DefaultConfig)
+	st := mustNew(t, "n1", []string{"n0", "n1"}, DefaultConfig)
 	e := func(seq uint64, v int64) Entry {
 		return Entry{Seq: seq, Stamp: Stamp{Time: seq, Node: "n0"}, Writes: []Write{{Key: 1, Value: v}}}
 	}
-	if a := st.HandleReplicate(Replicate{Origin: "n0", Entries: []Entry{e(2, 20)}}); a.Upto != 0 {
+	if a, _ := st.HandleReplicate("n0", Replicate{Origin: "n0", Entries: []Entry{e(2, 20)}}); a.Upto != 0 {
 		t.Fatalf("acked %d across a gap", a.Upto)
 	}
-	if a := st.HandleReplicate(Replicate{Origin: "n0", Entries: []Entry{e(1, 10), e(2, 20)}}); a.Upto != 2 {
+	if a, _ := st.HandleReplicate("n0", Replicate{Origin: "n0", Entries: []Entry{e(1, 10), e(2, 20)}}); a.Upto != 2 {
 		t.Fatalf("acked %d, want 2", a.Upto)
 	}
-	st.HandleReplicate(Replicate{Origin: "n0", Entries: []Entry{e(1, 10)}}) // a late duplicate
+	_, _ = st.HandleReplicate("n0", Replicate{Origin: "n0", Entries: []Entry{e(1, 10)}}) // a late duplicate
 	if got := st.Snapshot()[1]; got != 20 {
 		t.Fatalf("value %d; an old duplicate must not win", got)
 	}
@@ -242,5 +274,105 @@ func TestMopJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(bad), &mops); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
+	}
+}
+
+// A peer's huge stamp must not wrap the clock: the next acknowledged
+// write would be stamped below the value it overwrites and lost.
+func TestHugeStampIsRefusedAndLaterWritesWin(t *testing.T) {
+	for _, huge := range []uint64{math.MaxUint64, math.MaxInt64, MaxTime + 1} {
+		st := mustNew(t, "n0", []string{"n0", "n1"}, DefaultConfig)
+		commit(t, st, []Mop{w(1, 1)})
+		_, err := st.HandleReplicate("n1", Replicate{Origin: "n1", Entries: []Entry{
+			{Seq: 1, Stamp: Stamp{Time: 3, Node: "n1"}, Writes: []Write{{Key: 2, Value: 7}}},
+			{Seq: 2, Stamp: Stamp{Time: huge, Node: "n1"}, Writes: []Write{{Key: 1, Value: 99}}},
+		}})
+		if !errors.Is(err, ErrStampTooBig) {
+			t.Fatalf("stamp %d: err %v, want ErrStampTooBig", huge, err)
+		}
+		commit(t, st, []Mop{w(1, 5)})
+		got := commit(t, st, []Mop{r(1), r(2)})
+		if val(got[0]) != int64(5) || val(got[1]) != nil {
+			t.Fatalf("stamp %d: read %v %v, want the acknowledged write 5 and nothing of the refused message", huge, val(got[0]), val(got[1]))
+		}
+	}
+	// The largest accepted stamp still leaves the clock room to count.
+	st := mustNew(t, "n0", []string{"n0", "n1"}, DefaultConfig)
+	if _, err := st.HandleReplicate("n1", Replicate{Origin: "n1", Entries: []Entry{
+		{Seq: 1, Stamp: Stamp{Time: MaxTime, Node: "n1"}, Writes: []Write{{Key: 1, Value: 99}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, st, []Mop{w(1, 5)})
+	if got := commit(t, st, []Mop{r(1)}); val(got[0]) != int64(5) {
+		t.Fatalf("after a MaxTime stamp read %v, want 5", val(got[0]))
+	}
+	// And at the very end of the clock, Commit refuses rather than wraps.
+	st.clock = math.MaxUint64
+	if _, err := st.Commit([]Mop{w(1, 6)}); !errors.Is(err, ErrClockExhausted) {
+		t.Fatalf("commit at the end of the clock: %v", err)
+	}
+}
+
+func TestOnlyPeersReplicateTheirOwnEntries(t *testing.T) {
+	st := mustNew(t, "n0", []string{"n0", "n1", "n2"}, DefaultConfig)
+	entry := []Entry{{Seq: 1, Stamp: Stamp{Time: 1, Node: "n1"}, Writes: []Write{{Key: 1, Value: 9}}}}
+	for _, tc := range []struct{ from, origin string }{
+		{"c5", "c5"}, {"c5", "n1"}, {"n2", "n1"}, {"n0", "n0"}, {"lin-kv", "n1"},
+	} {
+		if _, err := st.HandleReplicate(tc.from, Replicate{Origin: tc.origin, Entries: entry}); err == nil {
+			t.Errorf("replicate from %s of %s's entries accepted", tc.from, tc.origin)
+		}
+	}
+	if got := commit(t, st, []Mop{r(1)}); val(got[0]) != nil {
+		t.Fatalf("refused replication changed the store: %v", val(got[0]))
+	}
+	// An ack from a stranger does not let the log go.
+	commit(t, st, []Mop{w(1, 1)})
+	st.HandleAck("c5", Ack{Origin: "n0", Upto: 1})
+	st.HandleAck("n1", Ack{Origin: "n0", Upto: 1})
+	if st.Pending() != 1 {
+		t.Fatalf("pending %d: n2 has not acknowledged", st.Pending())
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	if _, err := New("n9", []string{"n0", "n1"}, DefaultConfig, epoch); err == nil {
+		t.Error("node outside the node list accepted")
+	}
+	for _, bad := range []Config{{}, {MaxBatch: 1, FlushEvery: time.Second}, {MaxBatch: -1, FlushEvery: time.Second, ResendAfter: time.Second}} {
+		if _, err := New("n0", []string{"n0"}, bad, epoch); err == nil {
+			t.Errorf("config %+v accepted", bad)
+		}
+	}
+}
+
+// Resends follow the caller's clock: none before ResendAfter, one per
+// flush after, and nothing between flushes.
+func TestTickFollowsTheClock(t *testing.T) {
+	cfg := Config{MaxBatch: 10, FlushEvery: 100 * time.Millisecond, ResendAfter: 300 * time.Millisecond}
+	st := mustNew(t, "n0", []string{"n0", "n1"}, cfg)
+	commit(t, st, []Mop{w(1, 1)})
+	at := func(ms int) int { return len(st.Tick(epoch.Add(time.Duration(ms) * time.Millisecond))) }
+	if n := at(99); n != 0 {
+		t.Fatalf("sent %d before the first flush", n)
+	}
+	if n := at(105); n != 1 {
+		t.Fatalf("first flush sent %d, want 1", n)
+	}
+	for _, ms := range []int{150, 201, 302} {
+		if n := at(ms); n != 0 {
+			t.Fatalf("resent at %d ms, before ResendAfter", ms)
+		}
+	}
+	if n := at(400); n != 1 {
+		t.Fatalf("no resend at 400 ms (ResendAfter past the 100 ms flush)")
+	}
+	commit(t, st, []Mop{w(2, 2)})
+	if n := at(450); n != 0 {
+		t.Fatal("sent between flushes")
+	}
+	if n := at(501); n != 1 {
+		t.Fatal("a new entry waits for no resend timer")
 	}
 }
