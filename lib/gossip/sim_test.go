@@ -168,16 +168,7 @@ func (s *sim) advance(until time.Time) {
 			if d.at.After(s.now) {
 				s.now = d.at
 			}
-			if s.blocked(d.from, d.to) {
-				s.dropped++
-				continue
-			}
-			if s.onDeliver != nil {
-				s.onDeliver(d)
-			}
-			before := len(s.g[d.to].Values())
-			s.apply(d.to, s.g[d.to].Receive(d.from, d.body, s.now))
-			s.noteLearned(d.to, before)
+			s.deliver(d)
 		}
 		s.now = next
 		if s.now.Equal(s.nextTick) {
@@ -189,6 +180,21 @@ func (s *sim) advance(until time.Time) {
 			s.nextTick = s.nextTick.Add(s.tick)
 		}
 	}
+}
+
+// deliver hands d to its receiver now, unless a partition drops it (as
+// Maelstrom does, at delivery time).
+func (s *sim) deliver(d delivery) {
+	if s.blocked(d.from, d.to) {
+		s.dropped++
+		return
+	}
+	if s.onDeliver != nil {
+		s.onDeliver(d)
+	}
+	before := len(s.g[d.to].Values())
+	s.apply(d.to, s.g[d.to].Receive(d.from, d.body, s.now))
+	s.noteLearned(d.to, before)
 }
 
 func (s *sim) run(d time.Duration) { s.advance(s.now.Add(d)) }
@@ -302,17 +308,7 @@ func (s *sim) advanceByDeadlines(until time.Time) {
 			s.apply(who, s.g[who].Tick(s.now))
 			s.noteLearned(who, before)
 		case len(s.queue) > 0 && !s.queue[0].at.After(until):
-			d := heap.Pop(&s.queue).(delivery)
-			if s.blocked(d.from, d.to) {
-				s.dropped++
-				continue
-			}
-			if s.onDeliver != nil {
-				s.onDeliver(d)
-			}
-			before := len(s.g[d.to].Values())
-			s.apply(d.to, s.g[d.to].Receive(d.from, d.body, s.now))
-			s.noteLearned(d.to, before)
+			s.deliver(heap.Pop(&s.queue).(delivery))
 		default:
 			s.now = until
 			return
