@@ -36,13 +36,15 @@ type Config struct {
 
 // Shared by both presets.
 const (
-	// Far above a healthy round trip (200 ms) so that only a lost message
-	// or a partition causes a retransmission, and well inside Maelstrom's
-	// quiet period before the final reads, so values lost to a partition
-	// arrive in time.
-	ackDelay          = 2 * time.Second
+	// Long enough that an ack nearly always rides on a flush or a value,
+	// short enough to arrive a round trip before the peer's retransmission.
+	ackDelay = 2 * time.Second
+	// Far above a healthy round trip (200 ms), so only a partition causes a
+	// retransmission, and well inside Maelstrom's quiet period before the
+	// final reads, so values held back by a partition arrive in time.
 	retransmitTimeout = 3 * time.Second
-	maxBatch          = 2000
+	// A few hundred values is a line of a few KiB; 2000 stays far below 64 KiB.
+	maxBatch = 2000
 )
 
 // Latency is the star tuned for Fly.io's 3d (25 nodes, 100 ms latency,
