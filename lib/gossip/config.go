@@ -43,7 +43,7 @@ const (
 	// retransmission, and well inside Maelstrom's quiet period before the
 	// final reads, so values held back by a partition arrive in time.
 	retransmitTimeout = 3 * time.Second
-	// A few hundred values is a line of a few KiB; 2000 stays far below 64 KiB.
+	// 2000 small integers are about 10 KiB, far below 64 KiB.
 	maxBatch = 2000
 )
 
