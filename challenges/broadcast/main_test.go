@@ -23,7 +23,7 @@ func keys(t *testing.T, raw json.RawMessage) map[string]json.RawMessage {
 }
 
 func TestTranscriptLeaf(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.LatencyEager))
+	tr := nodetest.Start(t, newNode(gossip.Latency))
 	tr.Init("n1", "n0", "n1", "n2")
 
 	tr.SendMsg("c1", "n1", map[string]any{"type": "topology", "msg_id": 1,
@@ -32,20 +32,19 @@ func TestTranscriptLeaf(t *testing.T) {
 		t.Fatalf("topology: %s", out.Line)
 	}
 
-	// A leaf with the eager latency preset hands a client's value to the
-	// hub at once, then answers the client with exactly type and
-	// in_reply_to.
+	// A leaf with the latency preset answers the client with exactly type
+	// and in_reply_to, then hands the value to the hub at once.
 	tr.SendMsg("c2", "n1", map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
 	out := tr.Next()
+	if out.Dest != "c2" || out.Type() != "broadcast_ok" || out.Int("in_reply_to") != 2 || len(keys(t, out.RawBody)) != 2 {
+		t.Fatalf("broadcast reply: %s", out.Line)
+	}
+	out = tr.Next()
 	if out.Dest != "n0" || out.Type() != "gossip" || string(keys(t, out.RawBody)["values"]) != "[7]" {
 		t.Fatalf("want gossip [7] to the hub n0, got %s", out.Line)
 	}
 	if _, hasID := out.Body["msg_id"]; hasID {
 		t.Errorf("gossip carries a msg_id, so a peer would answer it: %s", out.Line)
-	}
-	out = tr.Next()
-	if out.Dest != "c2" || out.Type() != "broadcast_ok" || out.Int("in_reply_to") != 2 || len(keys(t, out.RawBody)) != 2 {
-		t.Fatalf("broadcast reply: %s", out.Line)
 	}
 
 	// Gossip from the hub is absorbed silently.
@@ -78,55 +77,78 @@ func TestTranscriptLeaf(t *testing.T) {
 	}
 }
 
-// TestTranscriptAckAfterFanout: with the latency preset a leaf answers a
-// broadcast only once the hub reports the value forwarded to everyone, and
-// shows the value in reads from then on.
-func TestTranscriptAckAfterFanout(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
-	tr.Init("n1", "n0", "n1", "n2")
-	tr.SendMsg("c2", "n1", map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
-	if out := tr.Next(); out.Dest != "n0" || string(keys(t, out.RawBody)["values"]) != "[7]" {
-		t.Fatalf("want gossip [7] to the hub n0, got %s", out.Line)
-	}
-	tr.Quiet(100 * time.Millisecond) // no broadcast_ok yet
-	tr.SendMsg("c3", "n1", map[string]any{"type": "read", "msg_id": 3})
-	if out := tr.Next(); string(keys(t, out.RawBody)["messages"]) != "[]" {
-		t.Fatalf("read before the ack shows the value: %s", out.Line)
-	}
-	// The hub's flush says the value went out to every leaf.
-	tr.SendMsg("n0", "n1", map[string]any{"type": "gossip", "seq": 0, "values": []any{8}, "ack": 1, "fanout": 1})
-	out := tr.Next()
-	if out.Dest != "c2" || out.Type() != "broadcast_ok" || out.Int("in_reply_to") != 2 || len(keys(t, out.RawBody)) != 2 {
-		t.Fatalf("broadcast reply: %s", out.Line)
-	}
-	tr.SendMsg("c3", "n1", map[string]any{"type": "read", "msg_id": 4})
-	if out := tr.Next(); string(keys(t, out.RawBody)["messages"]) != "[8,7]" {
-		t.Fatalf("read after the ack: %s", out.Line)
-	}
-	if err := tr.Close(); err != nil {
-		t.Fatal(err)
+// TestTranscriptAckAtOnce: whatever the preset and whether the node is the
+// hub (which holds values for its next flush) or a leaf, a broadcast_ok is
+// the node's next message, written before any gossip and long before a
+// flush or a peer's answer could come, and a read on the same node that
+// follows it includes the value.
+func TestTranscriptAckAtOnce(t *testing.T) {
+	for _, preset := range []string{"latency", "messages"} {
+		for _, self := range []string{"n0", "n1"} {
+			t.Run(preset+"/"+self, func(t *testing.T) {
+				cfg, err := gossip.Preset(preset)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr := nodetest.Start(t, newNode(cfg))
+				tr.Init(self, "n0", "n1", "n2")
+				sent := time.Now()
+				tr.SendMsg("c2", self, map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
+				out, ok := tr.NextWithin(cfg.FlushInterval / 2)
+				if !ok {
+					t.Fatal("no answer to the broadcast")
+				}
+				if out.Dest != "c2" || out.Type() != "broadcast_ok" || out.Int("in_reply_to") != 2 || len(keys(t, out.RawBody)) != 2 {
+					t.Fatalf("first message after the broadcast: %s, want its broadcast_ok", out.Line)
+				}
+				t.Logf("broadcast_ok after %v", time.Since(sent))
+				tr.SendMsg("c3", self, map[string]any{"type": "read", "msg_id": 3})
+				for {
+					out := tr.Next()
+					if out.Dest == "c3" {
+						if out.Type() != "read_ok" || string(keys(t, out.RawBody)["messages"]) != "[7]" {
+							t.Fatalf("read after the broadcast_ok: %s", out.Line)
+						}
+						break
+					}
+					if out.Type() != "gossip" {
+						t.Fatalf("unexpected %s", out.Line)
+					}
+				}
+				if err := tr.Close(); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
 	}
 }
 
-// TestTranscriptAckCapWithoutHub: a leaf that never hears from the hub
-// still answers once AckWaitCap has passed.
-func TestTranscriptAckCapWithoutHub(t *testing.T) {
-	cfg := gossip.Latency
-	cfg.AckWaitCap = 150 * time.Millisecond
-	tr := nodetest.Start(t, newNode(cfg))
-	tr.Init("n1", "n0", "n1")
-	start := time.Now()
-	tr.SendMsg("c2", "n1", map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
-	if out := tr.Next(); out.Dest != "n0" {
-		t.Fatalf("want gossip to the hub, got %s", out.Line)
+// TestTranscriptHubFlushes: the timer loop ticks the hub at the NextTick
+// its steps return, so a value given to the hub reaches both leaves in one
+// flush, FlushInterval after the node started, and nothing follows while
+// the leaves stay silent until the retransmission timeout.
+func TestTranscriptHubFlushes(t *testing.T) {
+	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr.Init("n0", "n0", "n1", "n2")
+	tr.SendMsg("c2", "n0", map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
+	if out := tr.Next(); out.Type() != "broadcast_ok" {
+		t.Fatalf("want broadcast_ok, got %s", out.Line)
 	}
-	out := tr.Next()
-	if out.Type() != "broadcast_ok" || out.Int("in_reply_to") != 2 || len(keys(t, out.RawBody)) != 2 {
-		t.Fatalf("broadcast reply: %s", out.Line)
+	to := map[string]bool{}
+	for range 2 {
+		out, ok := tr.NextWithin(2 * gossip.Latency.FlushInterval)
+		if !ok {
+			t.Fatalf("no flush within %v (got %v)", 2*gossip.Latency.FlushInterval, to)
+		}
+		if out.Type() != "gossip" || string(keys(t, out.RawBody)["values"]) != "[7]" {
+			t.Fatalf("want the flush of [7], got %s", out.Line)
+		}
+		to[out.Dest] = true
 	}
-	if waited := time.Since(start); waited < cfg.AckWaitCap {
-		t.Fatalf("answered after %v, before the cap %v", waited, cfg.AckWaitCap)
+	if !to["n1"] || !to["n2"] {
+		t.Fatalf("flush went to %v, want n1 and n2", to)
 	}
+	tr.Quiet(3 * gossip.Latency.FlushInterval)
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +182,8 @@ func TestPresetFromEnv(t *testing.T) {
 	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages {
 		t.Errorf("messages: %+v, %v", cfg, err)
 	}
-	t.Setenv("GOSSIP_PRESET", "messages-eager")
-	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.MessagesEager || cfg.AckAfterFanout {
+	t.Setenv("GOSSIP_PRESET", "messages-eager") // an alias
+	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages {
 		t.Errorf("messages-eager: %+v, %v", cfg, err)
 	}
 	t.Setenv("GOSSIP_PRESET", "fast")

@@ -10,125 +10,74 @@ import (
 // presets is in README.md next to this file.
 type Config struct {
 	// FlushInterval is how often the hub forwards what it has gathered to
-	// every other node. Each flush costs one message per node, so this is
-	// the main lever between messages per op and latency.
+	// every other node: each flush costs one message per leaf, so it trades
+	// messages per op against the time a value waits at the hub.
 	FlushInterval time.Duration
-	// AlignLeaves makes a leaf hold its new values and send them once per
-	// FlushInterval, timed (from the hub's feedback) to arrive just before
-	// the hub's next flush; off, a leaf sends each new value at once. Both
-	// give the same latency (a value waits for the hub's flush either at the
-	// leaf or at the hub) but aligned leaves send fewer messages.
+	// AlignLeaves makes a leaf batch its new values once per FlushInterval,
+	// timed to reach the hub just before its flush, instead of sending each
+	// value at once: the value waits at the leaf rather than at the hub, so
+	// latency stays while the leaf's messages drop to one per interval.
 	AlignLeaves bool
 	// AlignMargin is how long before the hub's flush an aligned leaf's batch
-	// aims to arrive; it absorbs latency jitter and tick granularity.
+	// aims to arrive, to absorb latency jitter and timer granularity.
 	AlignMargin time.Duration
-	// AckDelay is how long a node waits for a message it would send anyway
-	// (to piggyback an acknowledgement on) before sending a bare one. It
-	// must stay well below RetransmitTimeout minus a round trip, or healthy
-	// peers get retransmissions.
+	// AckDelay is how long a node waits for a message it sends anyway to
+	// carry its acknowledgement before it sends a bare one; it must stay
+	// below RetransmitTimeout minus a round trip, or healthy peers resend.
 	AckDelay time.Duration
 	// RetransmitTimeout is how long sent values may stay unacknowledged
-	// before they are sent again. A peer that needed a retransmission is
-	// treated as unreachable: it gets no regular flushes, only one probe
-	// (carrying everything it lacks) per RetransmitTimeout until it answers.
-	// This is the anti-entropy round: after a partition heals, values flow
-	// again within one RetransmitTimeout.
+	// before they are sent again; a peer that needs it is probed once per
+	// timeout until it answers, which bounds recovery after a partition.
 	RetransmitTimeout time.Duration
-	// MaxBatch caps the values in one message so a line stays far below
-	// the 64 KiB that naive Maelstrom readers accept; a longer backlog goes
-	// out over several rounds.
+	// MaxBatch caps the values in one message so a line stays far below the
+	// 64 KiB naive Maelstrom readers accept; a longer backlog takes rounds.
 	MaxBatch int
-	// AckAfterFanout holds a client's broadcast_ok (a ticket given to
-	// Submit) until the value has been forwarded to every reachable node,
-	// like a replicated write that waits for its replicas: the client
-	// waits about one dissemination time, and the value is visible
-	// everywhere by the time it is acknowledged. Off, tickets come back at
-	// once. See README.md for what this does to Maelstrom's latencies.
-	AckAfterFanout bool
-	// AckWaitCap bounds how long a ticket is held: past it the ticket is
-	// released anyway, so broadcasts stay available when the hub is cut
-	// off (the value is already stored and anti-entropy still spreads it).
-	// It is also what bounds the set of held tickets.
-	AckWaitCap time.Duration
-	// AckOnSend (with AckAfterFanout) releases a ticket once its value has
-	// left this node on its regular schedule: an aligned leaf's batch to
-	// the hub, or the hub's complete flush. Values stay hidden until
-	// fanout as before, so no read shows a value before every node has
-	// it; the client waits only for the batching slot, not for the two
-	// hops after it, and the hops show as stable latency instead. Until a
-	// leaf is aligned (its values would then wait at the hub) its tickets
-	// still wait for fanout.
-	AckOnSend bool
-	// AckSendWait (with AckOnSend), if positive, bounds how long a ticket
-	// waits for its value's slot: past it the ticket is released anyway
-	// (the value is stored and goes out in the slot). A client released
-	// before the slot can put another value into the same batch; the
-	// value's remaining wait shows as stable latency.
-	AckSendWait time.Duration
 }
 
-// LatencyEager is the star tuned for Fly.io's 3d setting (25 nodes, 100 ms
-// latency, rate 100): the hub flushes every 100 ms and leaves send at once,
-// the lowest latency that stays under 3 messages per op. Broadcasts are
-// acknowledged as soon as the value is stored.
-var LatencyEager = Config{
+// Shared by both presets.
+const (
+	// Long enough that an ack nearly always rides on a flush or a value,
+	// short enough to arrive a round trip before the peer's retransmission.
+	ackDelay = 2 * time.Second
+	// Far above a healthy round trip (200 ms), so only a partition causes a
+	// retransmission, and well inside Maelstrom's quiet period before the
+	// final reads, so values held back by a partition arrive in time.
+	retransmitTimeout = 3 * time.Second
+	// 2000 small integers are about 10 KiB, far below 64 KiB.
+	maxBatch = 2000
+)
+
+// Latency is the star tuned for Fly.io's 3d (25 nodes, 100 ms latency,
+// rate 100): the hub flushes every 100 ms and leaves send at once, about
+// the lowest latency that stays under 3 server messages per op.
+var Latency = Config{
 	FlushInterval:     100 * time.Millisecond,
 	AlignLeaves:       false,
 	AlignMargin:       20 * time.Millisecond,
-	AckDelay:          2 * time.Second,
-	RetransmitTimeout: 3 * time.Second,
-	MaxBatch:          2000,
+	AckDelay:          ackDelay,
+	RetransmitTimeout: retransmitTimeout,
+	MaxBatch:          maxBatch,
 }
 
-// MessagesEager is the star tuned for Fly.io's 3e: about one server message
-// per op, at the price of a few hundred milliseconds of extra latency.
-// Broadcasts are acknowledged as soon as the value is stored.
-var MessagesEager = Config{
+// Messages is the star tuned for Fly.io's 3e: aligned leaves and a longer
+// flush interval bring it to about one server message per op, at the price
+// of a few hundred milliseconds of batching wait.
+var Messages = Config{
 	FlushInterval:     420 * time.Millisecond,
 	AlignLeaves:       true,
 	AlignMargin:       20 * time.Millisecond,
-	AckDelay:          2 * time.Second,
-	RetransmitTimeout: 3 * time.Second,
-	MaxBatch:          2000,
+	AckDelay:          ackDelay,
+	RetransmitTimeout: retransmitTimeout,
+	MaxBatch:          maxBatch,
 }
 
-// ackWaitCap is above the longest normal dissemination of both presets
-// (≈ 320 ms for latency, ≈ 840 ms for a hub value under messages; see
-// README.md) and far below Maelstrom's 5 s client timeout, so a broadcast
-// that cannot reach the hub still completes as ok.
-const ackWaitCap = time.Second
-
-// Latency is the default preset: LatencyEager with broadcast_ok held until
-// the value has been forwarded to every reachable node.
-var Latency = withAckAfterFanout(LatencyEager)
-
-// Messages is the star tuned for Fly.io's 3e with values hidden until
-// fanned out and broadcast_ok held until the value leaves the leaf in its
-// batch, or for AckSendWait at most: holding it until fanout (≈ 450 ms)
-// kept so many of the 25 synchronous clients busy that a fifth of the ops
-// were never issued, and msgs/op rose by as much. The hub's round is longer
-// and the margin wider than MessagesEager's, since a batch that misses its
-// flush now shows directly as stable latency. See README.md.
-var Messages = func() Config {
-	c := withAckAfterFanout(MessagesEager)
-	c.FlushInterval = 500 * time.Millisecond
-	c.AlignMargin = 50 * time.Millisecond
-	c.AckOnSend = true
-	c.AckSendWait = 250 * time.Millisecond
-	return c
-}()
-
-func withAckAfterFanout(c Config) Config {
-	c.AckAfterFanout = true
-	c.AckWaitCap = ackWaitCap
-	return c
-}
-
+// presets maps GOSSIP_PRESET names to configs. The -eager names are
+// aliases kept for stored command lines (the Maelstrom reference runs).
 var presets = map[string]Config{
 	"latency":        Latency,
 	"messages":       Messages,
-	"latency-eager":  LatencyEager,
-	"messages-eager": MessagesEager,
+	"latency-eager":  Latency,
+	"messages-eager": Messages,
 }
 
 // Preset returns the named preset (see PresetNames).
@@ -163,10 +112,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("gossip config: MaxBatch %d must be positive", c.MaxBatch)
 	case c.AlignMargin < 0 || c.AlignMargin >= c.FlushInterval:
 		return fmt.Errorf("gossip config: AlignMargin %v must be in [0, FlushInterval %v)", c.AlignMargin, c.FlushInterval)
-	case c.AckSendWait < 0:
-		return fmt.Errorf("gossip config: AckSendWait %v must not be negative", c.AckSendWait)
-	case c.AckAfterFanout && c.AckWaitCap <= 0:
-		return fmt.Errorf("gossip config: AckWaitCap %v must be positive with AckAfterFanout", c.AckWaitCap)
 	}
 	return nil
 }

@@ -14,6 +14,18 @@ var t0 = time.Unix(1000, 0)
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
+// testPresets are the distinct presets (PresetNames also lists aliases).
+var testPresets = map[string]Config{"latency": Latency, "messages": Messages}
+
+func mustNew(t *testing.T, self string, nodes []string, cfg Config) *Gossip {
+	t.Helper()
+	g, err := New(self, nodes, cfg, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 func TestValueKeepsCompactJSON(t *testing.T) {
 	var vs []Value
 	if err := json.Unmarshal([]byte(`[1, "a b", {"x": [1, 2]}, 1.0]`), &vs); err != nil {
@@ -50,17 +62,20 @@ func TestPresets(t *testing.T) {
 	if bad.Validate() == nil {
 		t.Error("AckDelay ≥ RetransmitTimeout accepted")
 	}
+	if _, err := New("n0", []string{"n0", "n1"}, bad, t0); err == nil {
+		t.Error("New accepted an invalid config")
+	}
 }
 
 func TestSingleNodeKeepsValuesAndSendsNothing(t *testing.T) {
-	g := New("n0", []string{"n0"}, Latency, t0)
+	g := mustNew(t, "n0", []string{"n0"}, Latency)
 	for i := range 3 {
-		if out := g.Broadcast(IntValue(int64(i)), t0); len(out) != 0 {
+		if out := g.Broadcast(IntValue(int64(i)), t0).Messages; len(out) != 0 {
 			t.Fatalf("single node sent %v", out)
 		}
 	}
 	g.Broadcast(IntValue(1), t0) // a client may repeat a value
-	if out := g.Tick(t0.Add(time.Minute)); len(out) != 0 {
+	if out := g.Tick(t0.Add(time.Minute)).Messages; len(out) != 0 {
 		t.Fatalf("single node sent %v on tick", out)
 	}
 	if got, want := g.Values(), []Value{"0", "1", "2"}; !slices.Equal(got, want) {
@@ -68,23 +83,109 @@ func TestSingleNodeKeepsValuesAndSendsNothing(t *testing.T) {
 	}
 }
 
+// TestBroadcastIsReadableInTheSameStep: a node acknowledges a broadcast in
+// the step that stores it, so a read right after Broadcast returns (no
+// Tick, no message delivered) must include the value, on the hub, on a
+// leaf that sends at once and on an aligned leaf that holds its batch; and
+// a value from a peer is readable when Receive returns.
+func TestBroadcastIsReadableInTheSameStep(t *testing.T) {
+	nodes := []string{"n0", "n1", "n2"}
+	for name, cfg := range testPresets {
+		t.Run(name, func(t *testing.T) {
+			s := newSim(3, cfg, 1)
+			// Let leaves align (messages): one value round trip each.
+			s.broadcast("n1", "10")
+			s.broadcast("n2", "20")
+			s.run(2 * cfg.FlushInterval)
+			for i, id := range nodes {
+				v := IntValue(int64(100 + i))
+				r := s.g[id].Broadcast(v, s.now)
+				if !slices.Contains(s.g[id].Values(), v) {
+					t.Errorf("%s (aligned %v): read after Broadcast lacks %s: %v", id, s.g[id].alignedLeaf(), v, s.g[id].Values())
+				}
+				s.apply(id, r)
+			}
+			if cfg.AlignLeaves && !s.g["n1"].alignedLeaf() {
+				t.Error("n1 never aligned; the aligned case is untested")
+			}
+			leaf := mustNew(t, "n2", nodes, cfg)
+			leaf.Receive("n0", Message{Type: MessageType, Seq: 0, Values: []Value{"7"}}, t0)
+			if !slices.Equal(leaf.Values(), []Value{"7"}) {
+				t.Errorf("read after Receive: %v, want [7]", leaf.Values())
+			}
+		})
+	}
+}
+
+// TestReadyNextTick follows one value from the hub through its flush and
+// the leaves' acks: each step's Ready says when the next Tick has work,
+// and an idle cluster asks for none.
+func TestReadyNextTick(t *testing.T) {
+	nodes := []string{"n0", "n1", "n2"}
+	hub := mustNew(t, "n0", nodes, Latency)
+	leaves := []*Gossip{mustNew(t, "n1", nodes, Latency), mustNew(t, "n2", nodes, Latency)}
+	if r := hub.Tick(t0); len(r.Messages) != 0 || !r.NextTick.IsZero() {
+		t.Fatalf("idle hub: %+v, want nothing to do", r)
+	}
+	r := hub.Broadcast("1", t0.Add(ms(10)))
+	if flush := t0.Add(Latency.FlushInterval); len(r.Messages) != 0 || !r.NextTick.Equal(flush) {
+		t.Fatalf("hub broadcast: %+v, want no message and NextTick at the flush %v", r, flush)
+	}
+	flushed := r.NextTick
+	r = hub.Tick(flushed)
+	if len(r.Messages) != 2 || !r.NextTick.Equal(flushed.Add(Latency.RetransmitTimeout)) {
+		t.Fatalf("flush: %+v, want 2 messages and NextTick at the retransmit timeout", r)
+	}
+	flush := r.Messages
+	arrive := flushed.Add(ms(100))
+	for i, leaf := range leaves {
+		lr := leaf.Receive("n0", to(t, flush, leaf.self), arrive)
+		if len(lr.Messages) != 0 || !lr.NextTick.Equal(arrive.Add(Latency.AckDelay)) {
+			t.Fatalf("leaf %d: %+v, want no message and NextTick at the bare ack", i, lr)
+		}
+		lr = leaf.Tick(lr.NextTick)
+		if len(lr.Messages) != 1 || lr.Messages[0].Body.Ack != 1 || !lr.NextTick.IsZero() {
+			t.Fatalf("leaf %d ack: %+v, want one bare ack of 1 and nothing more", i, lr)
+		}
+		r = hub.Receive(leaf.self, lr.Messages[0].Body, arrive.Add(Latency.AckDelay+ms(100)))
+	}
+	if len(r.Messages) != 0 || !r.NextTick.IsZero() {
+		t.Fatalf("hub after both acks: %+v, want nothing to do", r)
+	}
+}
+
+// to returns the one message in out addressed to peer.
+func to(t *testing.T, out []Outbound, peer string) Message {
+	t.Helper()
+	var found []Message
+	for _, o := range out {
+		if o.To == peer {
+			found = append(found, o.Body)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one message to %s in %+v", peer, out)
+	}
+	return found[0]
+}
+
 func TestUnalignedLeafSendsAtOnceAndHubBatches(t *testing.T) {
 	nodes := []string{"n0", "n1", "n2"}
-	hub := New("n0", nodes, Latency, t0)
-	leaf := New("n1", nodes, Latency, t0)
+	hub := mustNew(t, "n0", nodes, Latency)
+	leaf := mustNew(t, "n1", nodes, Latency)
 
-	out := leaf.Broadcast("7", t0)
+	out := leaf.Broadcast("7", t0).Messages
 	if len(out) != 1 || out[0].To != "n0" || !slices.Equal(out[0].Body.Values, []Value{"7"}) || out[0].Body.Seq != 0 {
 		t.Fatalf("leaf broadcast sent %+v, want one message with [7] at seq 0 to the hub", out)
 	}
-	if out := hub.Receive("n1", out[0].Body, t0.Add(ms(100))); len(out) != 0 {
+	if out := hub.Receive("n1", out[0].Body, t0.Add(ms(100))).Messages; len(out) != 0 {
 		t.Fatalf("hub answered at once: %+v", out)
 	}
-	if out := hub.Broadcast("8", t0.Add(ms(100))); len(out) != 0 {
+	if out := hub.Broadcast("8", t0.Add(ms(100))).Messages; len(out) != 0 {
 		t.Fatalf("hub sent at once: %+v", out)
 	}
 	// The flush is due FlushInterval after start: 100 ms.
-	out = hub.Tick(t0.Add(ms(100)))
+	out = hub.Tick(t0.Add(ms(100))).Messages
 	if len(out) != 2 {
 		t.Fatalf("hub flush sent %d messages, want 2: %+v", len(out), out)
 	}
@@ -99,27 +200,27 @@ func TestUnalignedLeafSendsAtOnceAndHubBatches(t *testing.T) {
 		t.Errorf("to n2: %+v, want [7 8], ack 0", got)
 	}
 	// Nothing new: the next flush sends nothing.
-	if out := hub.Tick(t0.Add(ms(200))); len(out) != 0 {
+	if out := hub.Tick(t0.Add(ms(200))).Messages; len(out) != 0 {
 		t.Errorf("idle hub sent %+v", out)
 	}
 }
 
 func TestBareAckAfterDelayAndImmediateAckOfRetransmission(t *testing.T) {
 	nodes := []string{"n0", "n1"}
-	leaf := New("n1", nodes, Latency, t0)
+	leaf := mustNew(t, "n1", nodes, Latency)
 	m := Message{Type: MessageType, Seq: 0, Values: []Value{"1", "2"}}
-	if out := leaf.Receive("n0", m, t0); len(out) != 0 {
+	if out := leaf.Receive("n0", m, t0).Messages; len(out) != 0 {
 		t.Fatalf("leaf acked at once: %+v", out)
 	}
-	if out := leaf.Tick(t0.Add(Latency.AckDelay - time.Millisecond)); len(out) != 0 {
+	if out := leaf.Tick(t0.Add(Latency.AckDelay - time.Millisecond)).Messages; len(out) != 0 {
 		t.Fatalf("leaf acked before AckDelay: %+v", out)
 	}
-	out := leaf.Tick(t0.Add(Latency.AckDelay))
+	out := leaf.Tick(t0.Add(Latency.AckDelay)).Messages
 	if len(out) != 1 || out[0].Body.Ack != 2 || len(out[0].Body.Values) != 0 {
 		t.Fatalf("want one bare ack of 2, got %+v", out)
 	}
 	// The hub did not get the ack and resends: the leaf acks at once.
-	out = leaf.Receive("n0", m, t0.Add(5*time.Second))
+	out = leaf.Receive("n0", m, t0.Add(5*time.Second)).Messages
 	if len(out) != 1 || out[0].Body.Ack != 2 {
 		t.Fatalf("retransmission not acked at once: %+v", out)
 	}
@@ -130,43 +231,43 @@ func TestBareAckAfterDelayAndImmediateAckOfRetransmission(t *testing.T) {
 
 func TestRetransmitProbesUnreachablePeerOncePerTimeout(t *testing.T) {
 	nodes := []string{"n0", "n1"}
-	leaf := New("n1", nodes, Latency, t0)
+	leaf := mustNew(t, "n1", nodes, Latency)
 	leaf.Broadcast("1", t0)
 	rt := Latency.RetransmitTimeout
-	if out := leaf.Tick(t0.Add(rt - time.Millisecond)); len(out) != 0 {
+	if out := leaf.Tick(t0.Add(rt - time.Millisecond)).Messages; len(out) != 0 {
 		t.Fatalf("retransmitted early: %+v", out)
 	}
-	out := leaf.Tick(t0.Add(rt))
+	out := leaf.Tick(t0.Add(rt)).Messages
 	if len(out) != 1 || !slices.Equal(out[0].Body.Values, []Value{"1"}) {
 		t.Fatalf("want a retransmission of [1], got %+v", out)
 	}
 	// While probing, new values wait for the next probe instead of going
 	// out one message each.
-	if out := leaf.Broadcast("2", t0.Add(rt+ms(10))); len(out) != 0 {
+	if out := leaf.Broadcast("2", t0.Add(rt+ms(10))).Messages; len(out) != 0 {
 		t.Fatalf("probing leaf sent at once: %+v", out)
 	}
-	if out := leaf.Tick(t0.Add(2*rt - time.Millisecond)); len(out) != 0 {
+	if out := leaf.Tick(t0.Add(2*rt - time.Millisecond)).Messages; len(out) != 0 {
 		t.Fatalf("probed twice in one timeout: %+v", out)
 	}
-	out = leaf.Tick(t0.Add(2 * rt))
+	out = leaf.Tick(t0.Add(2 * rt)).Messages
 	if len(out) != 1 || out[0].Body.Seq != 0 || !slices.Equal(out[0].Body.Values, []Value{"1", "2"}) {
 		t.Fatalf("second probe %+v, want [1 2] from seq 0", out)
 	}
 	// The hub answers: everything acknowledged, nothing more to send.
 	leaf.Receive("n0", Message{Type: MessageType, Ack: 2}, t0.Add(2*rt+ms(200)))
-	if out := leaf.Tick(t0.Add(10 * rt)); len(out) != 0 {
+	if out := leaf.Tick(t0.Add(10 * rt)).Messages; len(out) != 0 {
 		t.Fatalf("sent after full ack: %+v", out)
 	}
-	if out := leaf.Broadcast("3", t0.Add(10*rt)); len(out) != 1 || out[0].Body.Seq != 2 {
+	if out := leaf.Broadcast("3", t0.Add(10*rt)).Messages; len(out) != 1 || out[0].Body.Seq != 2 {
 		t.Fatalf("after the ack a new value goes out at once at seq 2: %+v", out)
 	}
 }
 
 func TestAckBeyondStreamIsClamped(t *testing.T) {
-	leaf := New("n1", []string{"n0", "n1"}, Latency, t0)
+	leaf := mustNew(t, "n1", []string{"n0", "n1"}, Latency)
 	leaf.Broadcast("1", t0)
 	leaf.Receive("n0", Message{Type: MessageType, Ack: 99}, t0)
-	out := leaf.Broadcast("2", t0)
+	out := leaf.Broadcast("2", t0).Messages
 	if len(out) != 1 || out[0].Body.Seq != 1 {
 		t.Fatalf("want seq 1 after a bogus ack, got %+v", out)
 	}
@@ -217,7 +318,7 @@ func TestAlignedLeafLearnsTheHubsPhase(t *testing.T) {
 }
 
 func TestConvergesAndGoesQuiet(t *testing.T) {
-	for name, cfg := range presets {
+	for name, cfg := range testPresets {
 		for _, lat := range []string{"constant", "uniform"} {
 			t.Run(name+"/"+lat, func(t *testing.T) {
 				s := newSim(5, cfg, 7)
@@ -243,7 +344,7 @@ func TestConvergesAndGoesQuiet(t *testing.T) {
 }
 
 func TestDuplicatedAndReorderedDelivery(t *testing.T) {
-	for name, cfg := range presets {
+	for name, cfg := range testPresets {
 		t.Run(name, func(t *testing.T) {
 			s := newSim(7, cfg, 11)
 			s.latency = uniform(ms(150))
@@ -269,7 +370,7 @@ func TestDuplicatedAndReorderedDelivery(t *testing.T) {
 // keeps broadcasting on both sides, heals, and expects every value
 // everywhere within one anti-entropy round, then silence.
 func TestPartitionHeal(t *testing.T) {
-	for name, cfg := range presets {
+	for name, cfg := range testPresets {
 		t.Run(name, func(t *testing.T) {
 			s := newSim(5, cfg, 3)
 			s.workload3d(20, 3*time.Second)
@@ -308,16 +409,15 @@ func TestPartitionHeal(t *testing.T) {
 // value while it still treats the hub as unreachable, just after the heal,
 // between its probe and the hub's ack of it. The ack ends the probe and
 // with it every retransmission timer; the value, never sent, must still go
-// out. Every value must then be visible on every node (nothing left
-// hidden, no ticket held) within one anti-entropy round and a few flushes
-// of the heal, and the cluster must go quiet.
+// out. Every value must then be readable on every node within one
+// anti-entropy round and a few flushes of the heal, and the cluster must
+// go quiet.
 func TestValueLearnedWhileProbingSurvivesTheHeal(t *testing.T) {
 	const latency = 100 * time.Millisecond // newSim's
-	for _, name := range PresetNames() {
+	for name, cfg := range testPresets {
 		for _, isolated := range []string{"n1", "n0"} { // a leaf, the hub
 			for _, deadlines := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%s/cut-%s/deadlines-%v", name, isolated, deadlines), func(t *testing.T) {
-					cfg := presets[name]
 					s := newSim(5, cfg, 7)
 					s.deadlineDriven = deadlines
 					// Cut from the start, so n1 (messages) never learns the
@@ -359,12 +459,6 @@ func TestValueLearnedWhileProbingSurvivesTheHeal(t *testing.T) {
 								t.Errorf("%s: value %s not readable %v after the heal (known %v)", id, v, s.now.Sub(healed), g.Has(v))
 							}
 						}
-						if len(g.hidden) > 0 || g.Held() > 0 {
-							t.Errorf("%s: %d values still hidden, %d tickets held", id, len(g.hidden), g.Held())
-						}
-					}
-					if len(s.ackedAt) != len(s.tickets) {
-						t.Errorf("%d of %d broadcasts acknowledged", len(s.ackedAt), len(s.tickets))
 					}
 					s.run(cfg.RetransmitTimeout + cfg.AckDelay)
 					if err := s.quiescent(); err != nil {
@@ -376,25 +470,13 @@ func TestValueLearnedWhileProbingSurvivesTheHeal(t *testing.T) {
 	}
 }
 
-// afterSend bounds how long after its ack a value may still be on its way
-// at 100 ms latency: nothing with plain ack-after-fanout; with AckOnSend,
-// the hop to the hub, AlignMargin there and the hop out, plus the rest of
-// the slot if AckSendWait releases the ticket first.
-func afterSend(cfg Config) time.Duration {
-	if !cfg.AckOnSend {
-		return 0
-	}
-	d := 200*time.Millisecond + cfg.AlignMargin
-	if cfg.AckSendWait > 0 {
-		d += max(0, cfg.FlushInterval-cfg.AckSendWait)
-	}
-	return d
-}
-
 // Test3dBudget runs Fly.io's 3d/3e setting (25 nodes, 100 ms latency, 100
 // ops/s for 20 s, then 10 s quiet) in simulation and holds each preset to
-// its message budget and to the latency its design promises.
+// its message budget and to the latency its design promises: two hops, a
+// wait of up to one flush interval (U(0, F), so F/2 at the median), and
+// for aligned leaves the margin, plus tick granularity.
 func Test3dBudget(t *testing.T) {
+	const hops = 200 * time.Millisecond
 	cases := []struct {
 		name       string
 		cfg        Config
@@ -402,11 +484,8 @@ func Test3dBudget(t *testing.T) {
 		maxSpread  time.Duration
 		medianUpTo time.Duration
 	}{
-		// 2 hops + at most one flush interval + tick granularity.
-		{"latency", Latency, 3.0, 200*time.Millisecond + Latency.FlushInterval + 4*5*time.Millisecond, 200*time.Millisecond + Latency.FlushInterval/2 + 20*time.Millisecond},
-		{"messages", Messages, 1.0, 200*time.Millisecond + Messages.FlushInterval + Messages.AlignMargin + 4*5*time.Millisecond, 200*time.Millisecond + Messages.FlushInterval/2 + 40*time.Millisecond},
-		{"latency-eager", LatencyEager, 3.0, 200*time.Millisecond + Latency.FlushInterval + 4*5*time.Millisecond, 200*time.Millisecond + Latency.FlushInterval/2 + 20*time.Millisecond},
-		{"messages-eager", MessagesEager, 1.0, 200*time.Millisecond + Messages.FlushInterval + Messages.AlignMargin + 4*5*time.Millisecond, 200*time.Millisecond + Messages.FlushInterval/2 + 40*time.Millisecond},
+		{"latency", Latency, 3.0, hops + Latency.FlushInterval + 4*5*time.Millisecond, hops + Latency.FlushInterval/2 + 20*time.Millisecond},
+		{"messages", Messages, 1.0, hops + Messages.FlushInterval + Messages.AlignMargin + 4*5*time.Millisecond, hops + Messages.FlushInterval/2 + 40*time.Millisecond},
 	}
 	for _, c := range cases {
 		for _, driven := range []bool{false, true} {
@@ -415,8 +494,7 @@ func Test3dBudget(t *testing.T) {
 				name = c.name + "/deadlines"
 			}
 			t.Run(name, func(t *testing.T) {
-				// One seed keeps `go test` quick; GOSSIP_SIM_SEEDS=3 for the
-				// numbers quoted in README.md.
+				// One seed keeps `go test` quick; GOSSIP_SIM_SEEDS=3 for more.
 				seeds := uint64(1)
 				if n, err := strconv.Atoi(os.Getenv("GOSSIP_SIM_SEEDS")); err == nil && n > 0 {
 					seeds = uint64(n)
@@ -432,40 +510,14 @@ func Test3dBudget(t *testing.T) {
 					if m := s.missing(); len(m) > 0 {
 						t.Fatalf("seed %d: missing %v", seed, m)
 					}
-					// Until its first AckNow round trip the hub cannot
-					// time its commits and shows values on ack instead,
-					// one way late; the steady state starts after that.
-					if q := quantile(s.afterAck(), 1); c.cfg.AckAfterFanout && q > max(100*time.Millisecond, afterSend(c.cfg))+2*s.tick {
-						t.Errorf("seed %d: start-up: a value reached its last node %v after its ack", seed, q)
-					}
+					// Aligned leaves learn the hub's phase from its first
+					// feedback; the steady state starts after that.
 					s.since = s.start.Add(2 * time.Second)
 					perOp := float64(s.sent) / float64(ops)
 					ds := s.spread()
 					med, maxd := quantile(ds, 0.5), quantile(ds, 1)
-					acks, after := s.ackDelays(), s.afterAck()
-					t.Logf("seed %d: %d ops, %d msgs, %.2f msgs/op, spread median %v p99 %v max %v; ack delay median %v max %v; spread after ack median %v max %v; hub stats %+v",
-						seed, ops, s.sent, perOp, med, quantile(ds, 0.99), maxd,
-						quantile(acks, 0.5), quantile(acks, 1), quantile(after, 0.5), quantile(after, 1), s.g["n0"].Stats())
-					if s.released != len(s.tickets) || s.g["n0"].Held() != 0 {
-						t.Errorf("seed %d: %d of %d tickets released", seed, s.released, len(s.tickets))
-					}
-					if c.cfg.AckAfterFanout {
-						// Constant latency: a flush reaches the origin leaf
-						// when it reaches everyone, so nothing is acked
-						// before it is everywhere (ticks add granularity).
-						// With AckOnSend the ack comes at the value's
-						// send, so the two hops after it show instead.
-						if q := quantile(after, 1); q > afterSend(c.cfg)+2*s.tick {
-							t.Errorf("seed %d: a value reached its last node %v after its ack", seed, q)
-						}
-						for _, id := range s.nodes {
-							if n := s.g[id].Stats().AcksCapped; n > 0 {
-								t.Errorf("seed %d: %s released %d tickets by the cap on a healthy network", seed, id, n)
-							}
-						}
-					} else if q := quantile(acks, 1); q != 0 {
-						t.Errorf("seed %d: eager preset held a ticket for %v", seed, q)
-					}
+					t.Logf("seed %d: %d ops, %d msgs, %.2f msgs/op, spread median %v p99 %v max %v; hub stats %+v",
+						seed, ops, s.sent, perOp, med, quantile(ds, 0.99), maxd, s.g["n0"].Stats())
 					if perOp > c.msgsPerOp {
 						t.Errorf("seed %d: %.2f msgs/op, budget %.1f", seed, perOp, c.msgsPerOp)
 					}

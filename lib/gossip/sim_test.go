@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"time"
 )
@@ -24,10 +25,10 @@ type sim struct {
 	// blocked reports whether a message from→to is dropped at delivery.
 	blocked func(from, to string) bool
 	dupProb float64
-	// deadlineDriven ticks each node only at its NextDeadline (and right
-	// after each event), as challenges/broadcast does, instead of every
-	// tick.
+	// deadlineDriven ticks each node only at the NextTick of its latest
+	// Ready, as challenges/broadcast does, instead of every tick.
 	deadlineDriven bool
+	due            map[string]time.Time // each node's latest Ready.NextTick
 	// onDeliver, if set, sees every delivered message.
 	onDeliver func(d delivery)
 
@@ -39,21 +40,9 @@ type sim struct {
 	born    map[Value]time.Time            // when a client gave the value
 	learned map[Value]map[string]time.Time // when each node first knew it
 
-	// Clients' tickets: what each stands for and when it was released.
-	tickets  []clientOp
-	ackedAt  map[Ticket]time.Time
-	maxHeld  int // most tickets any node held at once
-	released int
-
-	// since: spread, ackDelays and afterAck only count values broadcast
-	// from then on, to leave out the start-up transient.
+	// since: spread only counts values broadcast from then on, to leave
+	// out the start-up transient.
 	since time.Time
-}
-
-// clientOp is a broadcast a client waits on, named by its ticket.
-type clientOp struct {
-	v  Value
-	at time.Time
 }
 
 type delivery struct {
@@ -102,7 +91,7 @@ func newSim(n int, cfg Config, seed uint64) *sim {
 		blocked: func(string, string) bool { return false },
 		born:    map[Value]time.Time{},
 		learned: map[Value]map[string]time.Time{},
-		ackedAt: map[Ticket]time.Time{},
+		due:     map[string]time.Time{},
 	}
 	s.now = s.start
 	s.nextTick = s.start.Add(s.tick)
@@ -112,13 +101,20 @@ func newSim(n int, cfg Config, seed uint64) *sim {
 	for _, id := range s.nodes {
 		// Each node starts a little later than the previous one, as real
 		// processes do, so their schedules are not in phase by accident.
-		s.g[id] = New(id, s.nodes, cfg, s.now.Add(time.Duration(s.rng.IntN(int(cfg.FlushInterval)))))
+		g, err := New(id, s.nodes, cfg, s.now.Add(time.Duration(s.rng.IntN(int(cfg.FlushInterval)))))
+		if err != nil {
+			panic(err)
+		}
+		s.g[id] = g
 	}
 	return s
 }
 
-func (s *sim) send(from string, out []Outbound) {
-	for _, o := range out {
+// apply does what a step's Ready asks: send its messages and remember when
+// the node wants its next Tick.
+func (s *sim) apply(from string, r Ready) {
+	s.due[from] = r.NextTick
+	for _, o := range r.Messages {
 		s.sent++
 		copies := 1
 		if s.dupProb > 0 && s.rng.Float64() < s.dupProb {
@@ -129,18 +125,6 @@ func (s *sim) send(from string, out []Outbound) {
 			heap.Push(&s.queue, delivery{at: s.now.Add(s.latency(s.rng)), seq: s.seq, from: from, to: o.To, body: o.Body})
 		}
 	}
-}
-
-// drain takes the tickets node id released and notes when.
-func (s *sim) drain(id string) {
-	for _, t := range s.g[id].Acks() {
-		if _, dup := s.ackedAt[t]; dup {
-			panic(fmt.Sprintf("%s released ticket %d (value %s) twice", id, t, s.tickets[t].v))
-		}
-		s.ackedAt[t] = s.now
-		s.released++
-	}
-	s.maxHeld = max(s.maxHeld, s.g[id].Held())
 }
 
 func (s *sim) noteLearned(id string, before int) {
@@ -155,17 +139,15 @@ func (s *sim) noteLearned(id string, before int) {
 	}
 }
 
-// broadcast gives v to node id, as a client would.
+// broadcast gives v to node id, as a client would. The client is answered
+// in the same step, so the value must be readable when Broadcast returns.
 func (s *sim) broadcast(id string, v Value) {
 	s.born[v] = s.now
 	before := len(s.g[id].Values())
-	t := Ticket(len(s.tickets))
-	s.tickets = append(s.tickets, clientOp{v, s.now})
-	s.send(id, s.g[id].Submit(v, t, s.now))
-	if s.deadlineDriven {
-		s.send(id, s.g[id].Tick(s.now))
+	s.apply(id, s.g[id].Broadcast(v, s.now))
+	if !slices.Contains(s.g[id].Values(), v) {
+		panic(fmt.Sprintf("%s: value %s not readable after its Broadcast", id, v))
 	}
-	s.drain(id)
 	s.noteLearned(id, before)
 }
 
@@ -186,29 +168,33 @@ func (s *sim) advance(until time.Time) {
 			if d.at.After(s.now) {
 				s.now = d.at
 			}
-			if s.blocked(d.from, d.to) {
-				s.dropped++
-				continue
-			}
-			if s.onDeliver != nil {
-				s.onDeliver(d)
-			}
-			before := len(s.g[d.to].Values())
-			s.send(d.to, s.g[d.to].Receive(d.from, d.body, s.now))
-			s.drain(d.to)
-			s.noteLearned(d.to, before)
+			s.deliver(d)
 		}
 		s.now = next
 		if s.now.Equal(s.nextTick) {
 			for _, id := range s.nodes {
 				before := len(s.g[id].Values())
-				s.send(id, s.g[id].Tick(s.now))
-				s.drain(id)
+				s.apply(id, s.g[id].Tick(s.now))
 				s.noteLearned(id, before)
 			}
 			s.nextTick = s.nextTick.Add(s.tick)
 		}
 	}
+}
+
+// deliver hands d to its receiver now, unless a partition drops it (as
+// Maelstrom does, at delivery time).
+func (s *sim) deliver(d delivery) {
+	if s.blocked(d.from, d.to) {
+		s.dropped++
+		return
+	}
+	if s.onDeliver != nil {
+		s.onDeliver(d)
+	}
+	before := len(s.g[d.to].Values())
+	s.apply(d.to, s.g[d.to].Receive(d.from, d.body, s.now))
+	s.noteLearned(d.to, before)
 }
 
 func (s *sim) run(d time.Duration) { s.advance(s.now.Add(d)) }
@@ -218,7 +204,7 @@ func (s *sim) missing() map[string][]Value {
 	out := map[string][]Value{}
 	for v := range s.born {
 		for _, id := range s.nodes {
-			if !s.g[id].Has(v) {
+			if !slices.Contains(s.g[id].Values(), v) {
 				out[id] = append(out[id], v)
 			}
 		}
@@ -242,39 +228,6 @@ func (s *sim) spread() []time.Duration {
 			}
 		}
 		ds = append(ds, last.Sub(b))
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds
-}
-
-// ackDelays returns, for each acknowledged value, the time from its
-// broadcast to its ticket's release, sorted ascending.
-func (s *sim) ackDelays() []time.Duration {
-	var ds []time.Duration
-	for t, a := range s.ackedAt {
-		if !s.tickets[t].at.Before(s.since) {
-			ds = append(ds, a.Sub(s.tickets[t].at))
-		}
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds
-}
-
-// afterAck returns, for each acknowledged value known everywhere, how long
-// after its acknowledgement the last node learned it (0 if before): the
-// part of the spread Maelstrom's stable latency can see.
-func (s *sim) afterAck() []time.Duration {
-	var ds []time.Duration
-	for t, a := range s.ackedAt {
-		m := s.learned[s.tickets[t].v]
-		if len(m) < len(s.nodes) || s.tickets[t].at.Before(s.since) {
-			continue
-		}
-		var d time.Duration
-		for _, t := range m {
-			d = max(d, t.Sub(a))
-		}
-		ds = append(ds, d)
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	return ds
@@ -313,7 +266,7 @@ func (s *sim) workload3d(rate float64, d time.Duration) (ops int, next int64) {
 func (s *sim) quiescent() error {
 	for _, id := range s.nodes {
 		for p, l := range s.g[id].links {
-			if len(l.pending) > 0 || len(l.inflight) > 0 || len(l.above) > 0 || l.probing || !l.ackOwedSince.IsZero() || s.g[id].Held() > 0 {
+			if len(l.pending) > 0 || len(l.inflight) > 0 || len(l.above) > 0 || l.probing || !l.ackOwedSince.IsZero() {
 				return fmt.Errorf("%s→%s: pending %d inflight %d above %d probing %v ackOwed %v",
 					id, p, len(l.pending), len(l.inflight), len(l.above), l.probing, !l.ackOwedSince.IsZero())
 			}
@@ -323,7 +276,7 @@ func (s *sim) quiescent() error {
 }
 
 // advanceByDeadlines is advance for deadline-driven nodes: the next event
-// is the earliest of a delivery and any node's NextDeadline.
+// is the earliest of a delivery and any node's NextTick.
 func (s *sim) advanceByDeadlines(until time.Time) {
 	idle := 0 // ticks in a row that did not move the clock
 	for {
@@ -332,7 +285,7 @@ func (s *sim) advanceByDeadlines(until time.Time) {
 			t = s.queue[0].at
 		}
 		for _, id := range s.nodes {
-			d := s.g[id].NextDeadline(s.now)
+			d := s.due[id]
 			if d.IsZero() {
 				continue
 			}
@@ -349,26 +302,13 @@ func (s *sim) advanceByDeadlines(until time.Time) {
 		switch {
 		case who != "":
 			if idle++; idle > 10*len(s.nodes) {
-				panic(fmt.Sprintf("%s: NextDeadline %v keeps asking for ticks that do nothing", who, t))
+				panic(fmt.Sprintf("%s: NextTick %v keeps asking for ticks that do nothing", who, t))
 			}
 			before := len(s.g[who].Values())
-			s.send(who, s.g[who].Tick(s.now))
-			s.drain(who)
+			s.apply(who, s.g[who].Tick(s.now))
 			s.noteLearned(who, before)
 		case len(s.queue) > 0 && !s.queue[0].at.After(until):
-			d := heap.Pop(&s.queue).(delivery)
-			if s.blocked(d.from, d.to) {
-				s.dropped++
-				continue
-			}
-			if s.onDeliver != nil {
-				s.onDeliver(d)
-			}
-			before := len(s.g[d.to].Values())
-			s.send(d.to, s.g[d.to].Receive(d.from, d.body, s.now))
-			s.send(d.to, s.g[d.to].Tick(s.now))
-			s.drain(d.to)
-			s.noteLearned(d.to, before)
+			s.deliver(heap.Pop(&s.queue).(delivery))
 		default:
 			s.now = until
 			return
