@@ -78,7 +78,7 @@ func newNode(cfg gossip.Config) *node.Node {
 	n.Handle("topology", s.topology)
 	n.Handle("broadcast", s.broadcast)
 	n.Handle("read", s.read)
-	n.Handle(gossip.MessageType, s.gossip)
+	n.HandlePeer(gossip.MessageType, s.gossip)
 	n.Every(5*time.Second, s.logStats)
 	return n
 }

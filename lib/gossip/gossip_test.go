@@ -172,20 +172,21 @@ func to(t *testing.T, out []Outbound, peer string) Message {
 func TestUnalignedLeafSendsAtOnceAndHubBatches(t *testing.T) {
 	nodes := []string{"n0", "n1", "n2"}
 	hub := mustNew(t, "n0", nodes, Latency)
+	flush := Latency.FlushInterval
 	leaf := mustNew(t, "n1", nodes, Latency)
 
 	out := leaf.Broadcast("7", t0).Messages
 	if len(out) != 1 || out[0].To != "n0" || !slices.Equal(out[0].Body.Values, []Value{"7"}) || out[0].Body.Seq != 0 {
 		t.Fatalf("leaf broadcast sent %+v, want one message with [7] at seq 0 to the hub", out)
 	}
-	if out := hub.Receive("n1", out[0].Body, t0.Add(ms(100))).Messages; len(out) != 0 {
+	if out := hub.Receive("n1", out[0].Body, t0.Add(flush)).Messages; len(out) != 0 {
 		t.Fatalf("hub answered at once: %+v", out)
 	}
-	if out := hub.Broadcast("8", t0.Add(ms(100))).Messages; len(out) != 0 {
+	if out := hub.Broadcast("8", t0.Add(flush)).Messages; len(out) != 0 {
 		t.Fatalf("hub sent at once: %+v", out)
 	}
-	// The flush is due FlushInterval after start: 100 ms.
-	out = hub.Tick(t0.Add(ms(100))).Messages
+	// The flush is due FlushInterval after start.
+	out = hub.Tick(t0.Add(flush)).Messages
 	if len(out) != 2 {
 		t.Fatalf("hub flush sent %d messages, want 2: %+v", len(out), out)
 	}
