@@ -11,9 +11,22 @@ import (
 // msgs-per-op divides by opCount, the number of client invocations, and is
 // left out when that is zero, as Maelstrom does.
 func Net(journal []network.Event, opCount int) checker.Result {
-	type counts struct{ send, recv, msgs int }
-	var all, clients, servers counts
-	add := func(c *counts, e network.Event) {
+	var t NetTally
+	for _, e := range journal {
+		t.Add(e)
+	}
+	return t.Result(opCount)
+}
+
+// NetTally counts journal events one at a time, for a run that streams its
+// journal to disk instead of keeping it (network.JournalFile.Observe).
+type NetTally struct{ all, clients, servers netCounts }
+
+type netCounts struct{ send, recv, msgs int }
+
+// Add counts one event.
+func (t *NetTally) Add(e network.Event) {
+	add := func(c *netCounts) {
 		if e.Kind == network.Send {
 			c.send++
 			c.msgs++ // every send has a fresh id
@@ -21,15 +34,17 @@ func Net(journal []network.Event, opCount int) checker.Result {
 			c.recv++
 		}
 	}
-	for _, e := range journal {
-		add(&all, e)
-		if network.IsClient(e.Msg.Src) || network.IsClient(e.Msg.Dest) {
-			add(&clients, e)
-		} else {
-			add(&servers, e)
-		}
+	add(&t.all)
+	if network.IsClient(e.Msg.Src) || network.IsClient(e.Msg.Dest) {
+		add(&t.clients)
+	} else {
+		add(&t.servers)
 	}
-	res := func(c counts, perOp bool) map[string]any {
+}
+
+// Result is the :net result of the events counted so far (see Net).
+func (t *NetTally) Result(opCount int) checker.Result {
+	res := func(c netCounts, perOp bool) map[string]any {
 		m := map[string]any{"send-count": c.send, "recv-count": c.recv, "msg-count": c.msgs}
 		if perOp && opCount > 0 {
 			m["msgs-per-op"] = float64(c.msgs) / float64(opCount)
@@ -37,9 +52,9 @@ func Net(journal []network.Event, opCount int) checker.Result {
 		return m
 	}
 	return checker.Result{
-		"all":     res(all, true),
-		"clients": res(clients, false),
-		"servers": res(servers, true),
+		"all":     res(t.all, true),
+		"clients": res(t.clients, false),
+		"servers": res(t.servers, true),
 		"valid?":  checker.Valid,
 	}
 }

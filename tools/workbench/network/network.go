@@ -11,17 +11,14 @@
 package network
 
 import (
-	"bufio"
 	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -71,6 +68,9 @@ type Config struct {
 	Logger  *slog.Logger
 	LogSend bool
 	LogRecv bool
+	// Journal, if set, receives every event (see journal.go) and the
+	// network keeps none in memory; nil keeps them for Journal().
+	Journal *JournalFile
 }
 
 // Validate reports a configuration Maelstrom cannot run with.
@@ -230,7 +230,7 @@ func (n *Network) Send(src, dest string, body json.RawMessage) (int64, error) {
 	}
 	now := time.Now()
 	msg := Message{ID: id, Src: src, Dest: dest, Body: body}
-	n.journal = append(n.journal, Event{Kind: Send, Time: now.Sub(n.start), Msg: msg})
+	n.record(Event{Kind: Send, Time: now.Sub(n.start), Msg: msg})
 	deadline := now.Add(n.latencyLocked(src, dest))
 	n.mu.Unlock()
 
@@ -271,7 +271,7 @@ func (n *Network) partitioned(msg Message) bool {
 // journalRecv records msg's delivery.
 func (n *Network) journalRecv(msg Message) {
 	n.mu.Lock()
-	n.journal = append(n.journal, Event{Kind: Recv, Time: time.Since(n.start), Msg: msg})
+	n.record(Event{Kind: Recv, Time: time.Since(n.start), Msg: msg})
 	n.mu.Unlock()
 	if n.cfg.LogRecv {
 		n.log.Info("recv", "id", msg.ID, "src", msg.Src, "dest", msg.Dest, "body", string(msg.Body))
@@ -484,46 +484,6 @@ func (in *Inbox) recvIdeal(ctx context.Context) (Message, error) {
 		case <-fire:
 		}
 	}
-}
-
-// WriteJournal writes a journal as a JSON array, one event per line,
-// without re-validating message bodies (they were checked when sent), so
-// large journals are written quickly.
-func WriteJournal(w io.Writer, journal []Event) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	var line []byte
-	bw.WriteString("[")
-	for i, e := range journal {
-		line = line[:0]
-		if i > 0 {
-			line = append(line, ',')
-		}
-		line = append(line, "\n{\"kind\":\""...)
-		line = append(line, e.Kind...)
-		line = append(line, "\",\"time\":"...)
-		line = strconv.AppendInt(line, int64(e.Time), 10)
-		line = append(line, ",\"msg\":{\"id\":"...)
-		line = strconv.AppendInt(line, e.Msg.ID, 10)
-		line = append(line, ",\"src\":"...)
-		line = appendJSONString(line, e.Msg.Src)
-		line = append(line, ",\"dest\":"...)
-		line = appendJSONString(line, e.Msg.Dest)
-		line = append(line, ",\"body\":"...)
-		if len(e.Msg.Body) == 0 {
-			line = append(line, "null"...)
-		} else {
-			line = append(line, e.Msg.Body...)
-		}
-		line = append(line, "}}"...)
-		if _, err := bw.Write(line); err != nil {
-			return fmt.Errorf("write journal: %w", err)
-		}
-	}
-	bw.WriteString("\n]\n")
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write journal: %w", err)
-	}
-	return nil
 }
 
 func appendJSONString(b []byte, s string) []byte {
