@@ -65,22 +65,30 @@ type Pair struct {
 }
 
 // Pairs matches every client invocation with the completion that follows it
-// on the same process, in invocation order.
+// on the same process, in invocation order. A completion points into h
+// (it is not a copy), so pairing a long history costs one Pair per
+// invocation and nothing more.
 func (h History) Pairs() []Pair {
-	var pairs []Pair
+	n := 0
+	for i := range h {
+		if h[i].IsClient() && h[i].Type == Invoke {
+			n++
+		}
+	}
+	pairs := make([]Pair, 0, n)
 	open := map[int]int{} // process -> index into pairs
-	for _, op := range h {
+	for i := range h {
+		op := &h[i]
 		if !op.IsClient() {
 			continue
 		}
 		if op.Type == Invoke {
 			open[op.Process] = len(pairs)
-			pairs = append(pairs, Pair{Invoke: op})
+			pairs = append(pairs, Pair{Invoke: *op})
 			continue
 		}
-		if i, ok := open[op.Process]; ok {
-			c := op
-			pairs[i].Completion = &c
+		if j, ok := open[op.Process]; ok {
+			pairs[j].Completion = op
 			delete(open, op.Process)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -149,24 +150,14 @@ func stringKeyed[K comparable](m map[K]any) map[string]any {
 // WriteHistory writes history.txt (Jepsen's tab-separated lines) and
 // history.json (one history.Op per line, for re-checking).
 func (r *Run) WriteHistory(h history.History) error {
-	var txt, js bytes.Buffer
+	w, err := CreateHistory(r.Dir)
+	if err != nil {
+		return err
+	}
 	for _, op := range h {
-		txt.WriteString(HistoryLine(op))
-		txt.WriteByte('\n')
-		b, err := json.Marshal(op)
-		if err != nil {
-			return fmt.Errorf("history.json: op %d: %w", op.Index, err)
-		}
-		js.Write(b)
-		js.WriteByte('\n')
+		w.Add(op)
 	}
-	if err := os.WriteFile(r.Path("history.txt"), txt.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("history.txt: %w", err)
-	}
-	if err := os.WriteFile(r.Path("history.json"), js.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("history.json: %w", err)
-	}
-	return nil
+	return w.Close()
 }
 
 var ednNewlines = regexp.MustCompile(`\n *`)
@@ -253,6 +244,39 @@ func sortByBase(dirs []string) {
 	}
 }
 
+// readHistory decodes history.json: one op per line. One decoder streams
+// the whole file (a decoder per line allocates ten times the history in
+// garbage), and the strings every op repeats (type, f, node) are shared,
+// which halves the memory a long history holds while it is checked.
+func readHistory(r io.Reader, sizeHint int) (history.History, error) {
+	h := make(history.History, 0, sizeHint)
+	d := json.NewDecoder(bufio.NewReaderSize(r, 256<<10))
+	d.UseNumber()
+	strs := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := strs[s]; ok {
+			return v
+		}
+		if len(strs) < 1<<12 {
+			strs[s] = s
+		}
+		return s
+	}
+	for {
+		var op history.Op
+		start := d.InputOffset()
+		if err := d.Decode(&op); err == io.EOF {
+			return h, nil
+		} else if err != nil {
+			return nil, fmt.Errorf("history.json op %d (byte %d): %w", len(h)+1, start, err)
+		}
+		op.Type = history.Type(intern(string(op.Type)))
+		op.F = intern(op.F)
+		op.Node = intern(op.Node)
+		h = append(h, op)
+	}
+}
+
 // Load reads a run's history.json, test.json and results.json.
 func Load(dir string) (*Loaded, error) {
 	l := &Loaded{Dir: dir}
@@ -261,22 +285,8 @@ func Load(dir string) (*Loaded, error) {
 		return nil, fmt.Errorf("load run: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 256<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		d := json.NewDecoder(bytes.NewReader(sc.Bytes()))
-		d.UseNumber()
-		var op history.Op
-		if err := d.Decode(&op); err != nil {
-			return nil, fmt.Errorf("load run: history.json line %d: %w", line, err)
-		}
-		l.History = append(l.History, op)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("load run: history.json: %w", err)
+	if l.History, err = readHistory(f, 0); err != nil {
+		return nil, fmt.Errorf("load run: %w", err)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "test.json")); err == nil {
 		l.Test = b
