@@ -31,9 +31,31 @@ import (
 // crash report (Maelstrom keeps 32).
 const debugLines = 32
 
-// maxLine bounds one stdout line. Maelstrom has no limit; a node writing a
-// line longer than this is reported as broken rather than eating memory.
-const maxLine = 64 << 20
+// maxLine bounds one stdout (or stderr) line. Maelstrom has no limit: its
+// reader (BufferedReader.readLine on the JVM) holds a whole line, twice its
+// size as UTF-16, and then parses it. Real messages are kilobytes (the
+// largest legitimate ones, read_ok of every broadcast value or a kafka
+// poll, stay well under a megabyte), so a longer line is treated like any
+// other line Maelstrom cannot parse: a protocol violation that ends the
+// node's output for the rest of the run. Only the first previewLen bytes of
+// an over-long line are kept, so it costs no more than maxLine of memory
+// however long it is; a valid line up to maxLine costs a few times its size
+// while it is parsed.
+const maxLine = 8 << 20
+
+// maxBacklog bounds how many messages a node may have queued for one
+// receiver. Maelstrom's queues are unbounded, so a node flooding a
+// receiver that does not keep up (300k messages to itself while it is not
+// reading its stdin) grows the harness without limit. A correct node never
+// comes near this: a queue holds what arrives during one latency draw,
+// thousands at most. Messages over the bound are discarded before they
+// reach the network (no id, no journal entry) and reported as a node error;
+// the verdict is the checkers' as ever.
+const maxBacklog = 1 << 15
+
+// previewLen is how much of a line is kept for crash reports and error
+// messages.
+const previewLen = 1000
 
 // Config describes one node process.
 type Config struct {
@@ -62,6 +84,8 @@ type Node struct {
 	logF  *os.File
 	outR  *os.File // stdout and stderr read ends, closed if draining stalls
 	errR  *os.File
+	// containment is how the node's process tree is held (contain.go).
+	containment string
 
 	cancel  context.CancelFunc
 	ioDone  sync.WaitGroup // stdout, stderr and stdin goroutines
@@ -72,6 +96,8 @@ type Node struct {
 	stopping  bool
 	errs      []string // stdout protocol violations
 	dropped   int      // messages to or from unknown members
+	shed      int      // messages discarded over maxBacklog
+	shedTo    string   // the receiver of the first one
 	stdoutBuf ring
 	stderrBuf ring
 }
@@ -104,50 +130,41 @@ func Start(cfg Config) (*Node, error) {
 		n.logF = f
 	}
 
-	cmd := exec.Command(bin, cfg.Args...)
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Setpgid: true,
-		// If the workbench itself dies without tearing down, the
-		// kernel kills the node instead of leaving an orphan.
-		Pdeathsig: syscall.SIGKILL,
-	}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		n.closeLog()
-		return nil, fmt.Errorf("node %s: stdin: %w", cfg.ID, err)
-	}
 	// Our own pipes rather than cmd's copying goroutines, so Wait only
 	// waits for the process and the readers run until every holder of the
 	// write end (including grandchildren) is gone.
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		n.closeLog()
-		return nil, fmt.Errorf("node %s: stdout pipe: %w", cfg.ID, err)
+	var pipes [6]*os.File // stdin r/w, stdout r/w, stderr r/w
+	closePipes := func() {
+		for _, f := range pipes {
+			if f != nil {
+				f.Close()
+			}
+		}
 	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		outR.Close()
-		outW.Close()
-		n.closeLog()
-		return nil, fmt.Errorf("node %s: stderr pipe: %w", cfg.ID, err)
+	for i := 0; i < len(pipes); i += 2 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closePipes()
+			n.closeLog()
+			return nil, fmt.Errorf("node %s: pipe: %w", cfg.ID, err)
+		}
+		pipes[i], pipes[i+1] = r, w
 	}
-	cmd.Stdout, cmd.Stderr = outW, errW
+	inR, inW, outR, outW, errR, errW := pipes[0], pipes[1], pipes[2], pipes[3], pipes[4], pipes[5]
 
 	n.inbox = cfg.Net.Join(cfg.ID)
-	if err := cmd.Start(); err != nil {
+	cmd, sandbox, err := startContained(bin, cfg.Args, dir, inR, outW, errW)
+	if err != nil {
 		cfg.Net.Leave(cfg.ID)
-		outR.Close()
-		outW.Close()
-		errR.Close()
-		errW.Close()
+		closePipes()
 		n.closeLog()
 		return nil, fmt.Errorf("node %s: start %s: %w", cfg.ID, bin, err)
 	}
+	inR.Close()
 	outW.Close()
 	errW.Close()
-	n.cmd, n.stdin, n.outR, n.errR = cmd, stdin, outR, errR
-	n.log.Info("launched", "bin", bin, "args", cfg.Args, "pid", cmd.Process.Pid)
+	n.cmd, n.stdin, n.outR, n.errR, n.containment = cmd, inW, outR, errR, sandbox
+	n.log.Info("launched", "bin", bin, "args", cfg.Args, "pid", cmd.Process.Pid, "contained", sandbox)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
@@ -168,12 +185,27 @@ func (n *Node) ID() string { return n.cfg.ID }
 // Pid is the OS process id (also the process group id).
 func (n *Node) Pid() int { return n.cmd.Process.Pid }
 
-// Errors returns the protocol violations seen on the node's stdout.
+// Errors returns the protocol violations seen on the node's stdout, and
+// how many of its messages were discarded over maxBacklog.
 func (n *Node) Errors() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return append([]string(nil), n.errs...)
+	errs := append([]string(nil), n.errs...)
+	if n.shed > 0 {
+		errs = append(errs, fmt.Sprintf("node %s flooded the network: %d of its messages were discarded because their receiver (first %s) already had %d queued", n.cfg.ID, n.shed, n.shedTo, maxBacklog))
+	}
+	return errs
 }
+
+// Containment says how the node's process tree is held: in its own PID
+// namespace ("pid-namespace", or "user+pid-namespace" without root), where
+// nothing the node spawns outlives it, or only in a process group
+// ("process-group"), which a setsid grandchild escapes.
+func (n *Node) Containment() string { return n.containment }
+
+// Done is closed as soon as the node's process exits, so a run can notice
+// a crash while it happens rather than at teardown.
+func (n *Node) Done() <-chan struct{} { return n.exited }
 
 // Exited reports whether the process has already exited.
 func (n *Node) Exited() bool {
@@ -287,23 +319,25 @@ func (n *Node) readStdout(r *os.File) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	broken := false
 	for {
-		line, tooLong, err := readLine(br)
+		line, size, err := readLine(br)
 		if len(line) > 0 || err == nil {
 			n.mu.Lock()
-			n.stdoutBuf.add(truncate(string(line), 1000))
+			n.stdoutBuf.add(preview(line, size, previewLen))
 			n.mu.Unlock()
 			if !broken {
-				verr := n.route(line)
-				if tooLong {
-					verr = fmt.Errorf("line longer than %d bytes", maxLine)
+				var verr error
+				if size > maxLine {
+					verr = fmt.Errorf("line of %d bytes, longer than the workbench's limit of %d", size, maxLine)
+				} else {
+					verr = n.route(line)
 				}
 				if verr != nil {
 					broken = true
-					msg := fmt.Sprintf("node %s wrote an invalid line to stdout (%v): %s; ignoring the rest of its stdout", n.cfg.ID, verr, truncate(string(line), 200))
+					msg := fmt.Sprintf("node %s wrote an invalid line to stdout (%v): %s; ignoring the rest of its stdout", n.cfg.ID, verr, preview(line, size, 200))
 					n.mu.Lock()
 					n.errs = append(n.errs, msg)
 					n.mu.Unlock()
-					n.log.Error("malformed message from node", "reason", verr.Error(), "line", truncate(string(line), 200))
+					n.log.Error("malformed message from node", "reason", verr.Error(), "line", preview(line, size, 200))
 				}
 			}
 		}
@@ -316,25 +350,58 @@ func (n *Node) readStdout(r *os.File) {
 	}
 }
 
-// readLine returns one line without its newline. A line longer than
-// maxLine is consumed whole but returned truncated, with tooLong set.
-func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
+// readLine returns one line without its newline, and the line's full
+// length. A line longer than maxLine is consumed whole, but only its first
+// previewLen bytes are returned: the part already buffered is dropped as
+// soon as the line turns out too long, so a 100 MiB line never costs more
+// than maxLine.
+func readLine(br *bufio.Reader) (line []byte, size int, err error) {
 	var buf []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) <= maxLine {
-			buf = append(buf, chunk...)
-		} else {
-			tooLong = true
+		full := err == nil
+		if full {
+			chunk = chunk[:len(chunk)-1]
 		}
+		switch {
+		case size+len(chunk) <= maxLine:
+			if buf == nil && (full || err != bufio.ErrBufferFull) {
+				// The common case, a line inside the reader's buffer:
+				// one copy, exactly sized.
+				buf = bytes.Clone(chunk)
+			} else {
+				if len(buf)+len(chunk) > cap(buf) {
+					// Double (append grows big slices by only 1.25x,
+					// which allocates five times the line in all).
+					grown := make([]byte, len(buf), min(max(2*cap(buf), len(buf)+len(chunk)), maxLine))
+					copy(grown, buf)
+					buf = grown
+				}
+				buf = append(buf, chunk...)
+			}
+		case size <= maxLine:
+			// Just went over: keep a preview, let the rest go.
+			keep := min(previewLen, len(buf))
+			buf = append(bytes.Clone(buf[:keep]), chunk[:min(len(chunk), previewLen-keep)]...)
+		}
+		size += len(chunk)
 		if err == bufio.ErrBufferFull {
 			continue
 		}
-		if err != nil {
-			return buf, tooLong, err
+		if err != nil && buf == nil && size == 0 {
+			return nil, 0, err
 		}
-		return bytes.TrimSuffix(buf, []byte("\n")), tooLong, nil
+		return buf, size, err
 	}
+}
+
+// preview is the first max bytes of a line as a string, marked when the
+// line (size bytes in all) was longer; it copies only what it keeps.
+func preview(line []byte, size, max int) string {
+	if size <= max && len(line) == size {
+		return string(line)
+	}
+	return string(line[:min(len(line), max)]) + fmt.Sprintf("… (%d bytes)", size)
 }
 
 // route validates one stdout line and sends it on the network. A send
@@ -351,6 +418,16 @@ func (n *Node) route(line []byte) error {
 	src, dest, body, err := ParseEnvelope(line)
 	if err != nil {
 		return err
+	}
+	if n.cfg.Net.Backlog(dest) >= maxBacklog {
+		n.mu.Lock()
+		if n.shed == 0 {
+			n.shedTo = dest
+			n.log.Error("receiver's queue is full; discarding the node's messages to it", "dest", dest, "queued", maxBacklog)
+		}
+		n.shed++
+		n.mu.Unlock()
+		return nil
 	}
 	if _, err := n.cfg.Net.Send(src, dest, body); err != nil {
 		n.mu.Lock()
@@ -438,21 +515,24 @@ func (n *Node) readStderr(r *os.File) {
 		defer w.Flush()
 	}
 	for {
-		line, _, err := readLine(br)
+		line, size, err := readLine(br)
 		if len(line) > 0 || err == nil {
-			s := string(line)
+			p := preview(line, size, previewLen)
 			n.mu.Lock()
-			n.stderrBuf.add(truncate(s, 1000))
+			n.stderrBuf.add(p)
 			n.mu.Unlock()
 			if w != nil {
 				w.Write(line)
+				if size > len(line) {
+					fmt.Fprintf(w, "… (line of %d bytes cut by the workbench)", size)
+				}
 				w.WriteByte('\n')
 				if br.Buffered() == 0 {
 					w.Flush()
 				}
 			}
 			if n.cfg.EchoStderr {
-				n.log.Info(s)
+				n.log.Info(p)
 			}
 		}
 		if err != nil {
@@ -472,7 +552,11 @@ func (n *Node) writeStdin(ctx context.Context) {
 			return
 		}
 		line = AppendDelivery(line[:0], msg)
-		if _, err := w.Write(line); err != nil {
+		_, err = w.Write(line)
+		if cap(line) > 1<<20 {
+			line = nil // one big message must not pin its buffer for the run
+		}
+		if err != nil {
 			n.drain(ctx)
 			return
 		}
