@@ -297,20 +297,47 @@ func TestNoOrphansAfterRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid, _ := strconv.Atoi(string(b))
-	// The grandchild was killed with its process group: gone, or at most a
-	// zombie waiting for a reaper.
+	// The grandchild was killed with the node: gone, or at most a zombie
+	// waiting for a reaper. The node may run in its own PID namespace, so
+	// the pid it wrote is the child's pid there: find the child by the last
+	// field of NSpid (the innermost pid; the only one without a namespace).
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil || strings.Contains(string(st), ") Z ") {
+		hostPid, st := liveSleeper(pid)
+		if hostPid == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("child %d of the node still running after the run: %s", pid, st)
+			syscall.Kill(hostPid, syscall.SIGKILL)
+			t.Fatalf("child %d of the node still running after the run: %s", hostPid, st)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// liveSleeper finds a running "sleep 1000" whose innermost pid is nsPid.
+func liveSleeper(nsPid int) (int, string) {
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		cmd, err := os.ReadFile(d + "/cmdline")
+		if err != nil || string(cmd) != "sleep\x001000\x00" {
+			continue
+		}
+		status, _ := os.ReadFile(d + "/status")
+		for _, line := range strings.Split(string(status), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 2 || f[0] != "NSpid:" || f[len(f)-1] != strconv.Itoa(nsPid) {
+				continue
+			}
+			st, _ := os.ReadFile(d + "/stat")
+			if strings.Contains(string(st), ") Z ") {
+				continue
+			}
+			hostPid, _ := strconv.Atoi(filepath.Base(d))
+			return hostPid, string(st)
+		}
+	}
+	return 0, ""
 }
 
 // shortEcho is the echo workload with a short RPC timeout, so runs against

@@ -420,6 +420,7 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		LogStderr:       o.LogStderr, LogNetSend: o.LogNetSend, LogNetRecv: o.LogNetRecv,
 		Logger:   log,
 		Services: registry.Services,
+		Dir:      run.Dir, // history and journal stream there
 	}
 	if progressOn {
 		cfg.Progress = stderr
@@ -431,19 +432,8 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		fmt.Fprintf(stderr, "workbench: seed %d; logs in %s\n", seed, run.Dir)
 		return ExitCrash
 	}
-	if err := run.WriteHistory(out.History); err != nil {
-		log.Error("write history", "err", err)
-	}
 	if err := run.WriteResults(out.Results); err != nil {
 		log.Error("write results", "err", err)
-	}
-	if f, err := os.Create(run.Path("net-journal.json")); err != nil {
-		log.Error("write journal", "err", err)
-	} else {
-		if err := network.WriteJournal(f, out.Journal); err != nil {
-			log.Error("write journal", "err", err)
-		}
-		f.Close()
 	}
 	log.Info("wrote history and results")
 	if err := runreport.Write(run.Dir, out.History, runreport.FromNetwork(out.Journal), out.Results); err != nil {

@@ -55,8 +55,11 @@ type diagramMessage struct {
 // per message from where it was sent to where it was delivered. Messages
 // that were never delivered end in a cross. Rows are events, not
 // wall-clock time, so bursts stay readable; the gutter shows the time.
-func messages(journal []Event) []byte {
+// sent is the number of messages of the whole run, when journal holds
+// only the first ones (0: count them in journal).
+func messages(journal []Event, sent int) []byte {
 	msgs, total := selectMessages(journal)
+	total = max(total, sent)
 
 	// Rows: every event of the selected messages, in time order.
 	type row struct {

@@ -7,6 +7,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,7 +38,7 @@ func Write(dir string, h history.History, journal []Event, results checker.Resul
 		{LatencyRawFile, latencyRaw(d)},
 		{LatencyQuantilesFile, latencyQuantiles(d)},
 		{RateFile, rate(d)},
-		{MessagesFile, messages(journal)},
+		{MessagesFile, messages(journal, sentCount(results))},
 	}
 	for _, p := range plots {
 		if err := os.WriteFile(filepath.Join(dir, p.name), p.svg, 0o644); err != nil {
@@ -52,4 +53,22 @@ func Write(dir string, h history.History, journal []Event, results checker.Resul
 		return fmt.Errorf("report: write %s: %w", IndexFile, err)
 	}
 	return nil
+}
+
+// sentCount is the :net result's count of all messages sent: the run
+// hands the report only the journal of the first messages, so the
+// diagram's "first N of M" takes M from here.
+func sentCount(results checker.Result) int {
+	net, _ := asStringMap(results["net"])
+	all, _ := asStringMap(net["all"])
+	switch n := all["msg-count"].(type) {
+	case int:
+		return n
+	case float64:
+		return int(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return int(i)
+	}
+	return 0
 }

@@ -354,7 +354,7 @@ func TestMessagesCapped(t *testing.T) {
 		j = append(j, Event{Kind: Send, Time: i * 1000, ID: i, Src: "n0", Dest: "n1", Type: "gossip"},
 			Event{Kind: Recv, Time: i*1000 + 500, ID: i, Src: "n0", Dest: "n1", Type: "gossip"})
 	}
-	svg := string(messages(j))
+	svg := string(messages(j, 0))
 	wellFormed(t, "messages", []byte(svg))
 	if got := strings.Count(svg, `<g class="msg"`); got != maxDiagramMessages {
 		t.Errorf("drew %d messages, want the cap %d", got, maxDiagramMessages)
@@ -366,7 +366,7 @@ func TestMessagesCapped(t *testing.T) {
 
 func TestMessageEscaping(t *testing.T) {
 	j := []Event{{Kind: Send, ID: 0, Src: "n0", Dest: "n1", Type: `<script>&"`, Body: `{"x":"</svg>"}`}}
-	svg := messages(j)
+	svg := messages(j, 0)
 	wellFormed(t, "messages", svg)
 	if strings.Contains(string(svg), "<script>") {
 		t.Error("a message type was not escaped")

@@ -14,6 +14,9 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -26,6 +29,7 @@ import (
 	"github.com/glomers/glomers/tools/workbench/nemesis"
 	"github.com/glomers/glomers/tools/workbench/network"
 	"github.com/glomers/glomers/tools/workbench/process"
+	"github.com/glomers/glomers/tools/workbench/store"
 	"github.com/glomers/glomers/tools/workbench/workload"
 )
 
@@ -55,6 +59,11 @@ type Config struct {
 	// Progress, if set, receives a one-line live status every 250 ms
 	// (carriage-return updated).
 	Progress io.Writer
+	// Dir receives history.json, history.txt and net-journal.json as the
+	// run goes (the store's run directory), so that memory stays flat
+	// however long the run is. "" streams them to a temporary directory
+	// that is removed when Run returns.
+	Dir string
 
 	InitTimeout  time.Duration // per node init (default 10 s)
 	RecoveryWait time.Duration // quiet period before the final phase (default 10 s)
@@ -64,15 +73,21 @@ type Config struct {
 
 // Outcome is what a run produced.
 type Outcome struct {
-	Start      time.Time
-	Seed       uint64
-	History    history.History
+	Start time.Time
+	Seed  uint64
+	// History is the whole history, read back from Dir once the run is
+	// over.
+	History history.History
+	// Journal holds the events of the first journalSample messages only,
+	// which is what the report draws; the whole journal is in
+	// Dir/net-journal.json.
 	Journal    []network.Event
 	Results    checker.Result
 	Valid      checker.Validity
 	NodeErrors []string // stdout protocol violations, per node
 	// Crashes lists nodes that exited before teardown. Maelstrom fails
-	// the whole test in that case (exit 255).
+	// the whole test in that case (exit 255); the run stops as soon as a
+	// node exits rather than running on against a dead node.
 	Crashes     []error
 	Interrupted bool // ctx was cancelled (Ctrl-C) before the run finished
 }
@@ -83,6 +98,16 @@ type SetupError struct{ Err error }
 
 func (e *SetupError) Error() string { return e.Err.Error() }
 func (e *SetupError) Unwrap() error { return e.Err }
+
+// journalSample is how many messages (the first ones sent) keep their
+// journal events in memory for the report, which draws the first 300.
+const journalSample = 300
+
+// analysisGCPercent is the GC target while the history is checked.
+const analysisGCPercent = 40
+
+// errNodeExited is the cause of a run cancelled because a node exited.
+var errNodeExited = errors.New("a node exited during the run")
 
 // Purposes of the derived random sources.
 const (
@@ -134,8 +159,30 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	dir := cfg.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "workbench-run-")
+		if err != nil {
+			return nil, &SetupError{fmt.Errorf("run directory: %w", err)}
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	hist, err := store.CreateHistory(dir)
+	if err != nil {
+		return nil, &SetupError{err}
+	}
+	defer hist.Close()
+	var netTally analysis.NetTally // guarded by the journal's lock
+	journal, err := network.CreateJournal(filepath.Join(dir, "net-journal.json"), journalSample, netTally.Add)
+	if err != nil {
+		return nil, &SetupError{err}
+	}
+	defer journal.Close()
+
 	r := &run{cfg: cfg, log: log, start: time.Now(), genRand: Rand(cfg.Seed, randGenerator)}
 	r.rec.start = r.start
+	r.rec.w = hist
 	r.rpcTimeout = client.DefaultTimeout
 	if cfg.Workload.RPCTimeout != nil {
 		if t := cfg.Workload.RPCTimeout(cfg.Opts); t > 0 {
@@ -146,6 +193,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	netCfg := network.Config{
 		Latency: cfg.Opts.Latency, Dist: cfg.LatencyDist, Delivery: cfg.Delivery, Rand: Rand(cfg.Seed, randLatency),
 		Start: r.start, Logger: log, LogSend: cfg.LogNetSend, LogRecv: cfg.LogNetRecv,
+		Journal: journal,
 	}
 	if err := netCfg.Validate(); err != nil {
 		return nil, &SetupError{err}
@@ -153,9 +201,15 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	r.net = network.New(netCfg)
 	r.pool = client.NewPool(r.net, r.rpcTimeout)
 
+	// runCtx ends the run early when a node exits (or on ctx): Maelstrom
+	// only finds out at teardown, but the test is void from that moment,
+	// so there is no point running on for the rest of the time limit.
+	runCtx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
+
 	stopServices := func() {}
 	if cfg.Services != nil {
-		if stop := cfg.Services(ctx, r.net, Rand(cfg.Seed, randServices), log); stop != nil {
+		if stop := cfg.Services(runCtx, r.net, Rand(cfg.Seed, randServices), log); stop != nil {
 			stopServices = stop
 		}
 	}
@@ -165,38 +219,64 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		stopServices()
 		return nil, &SetupError{err}
 	}
+	stopWatch := r.watchNodes(nodes, abort)
+	stopFlush := r.flushEvery(time.Second, journal)
 	out := &Outcome{Start: r.start, Seed: cfg.Seed}
 	teardown := func() {
+		stopWatch()
+		stopFlush()
 		out.Crashes = r.stopNodes(nodes)
 		stopServices()
 		for _, n := range nodes {
 			out.NodeErrors = append(out.NodeErrors, n.Errors()...)
 		}
 	}
-	if err := r.initNodes(ctx); err != nil {
+	if err := r.initNodes(runCtx); err != nil {
 		teardown()
 		for _, c := range out.Crashes {
 			err = fmt.Errorf("%w\n%v", err, c)
 		}
 		return nil, &SetupError{err}
 	}
-	if err := r.setupClients(ctx); err != nil {
+	if err := r.setupClients(runCtx); err != nil {
 		teardown()
+		for _, c := range out.Crashes {
+			err = fmt.Errorf("%w\n%v", err, c)
+		}
 		return nil, &SetupError{err}
 	}
 
-	r.mainPhase(ctx)
-	if cfg.Workload.NewFinalGenerator != nil && ctx.Err() == nil {
-		r.finalPhase(ctx)
+	r.mainPhase(runCtx)
+	if cfg.Workload.NewFinalGenerator != nil && runCtx.Err() == nil {
+		r.finalPhase(runCtx)
 	}
-	r.log.Info("run complete, tearing down", "ops", r.rec.invokes.Load())
+	if errors.Is(context.Cause(runCtx), errNodeExited) {
+		r.log.Error("a node exited; run aborted, tearing down", "ops", r.rec.invokes.Load())
+	} else {
+		r.log.Info("run complete, tearing down", "ops", r.rec.invokes.Load())
+	}
 	teardown()
 	out.Interrupted = ctx.Err() != nil
 	r.log.Info("analyzing")
 
-	out.History = r.rec.history()
-	out.Journal = r.net.Journal()
-	out.Results = analysis.Analyze(cfg.Workload, cfg.Opts, out.History, nil, out.Journal)
+	ops, err := r.rec.close()
+	if err != nil {
+		return nil, err
+	}
+	// Checking is the one phase whose memory grows with the run: the
+	// whole history is back in memory, and checkers build maps over it.
+	// A tighter GC target for this short phase keeps the peak near what
+	// is live (a 60 s run at rate 1000: ~35 MB live, 69 MB heap at the
+	// default target) for a fraction of a second more CPU.
+	defer debug.SetGCPercent(debug.SetGCPercent(analysisGCPercent))
+	if err := journal.Close(); err != nil {
+		return nil, err
+	}
+	if out.History, err = store.LoadHistory(dir, ops); err != nil {
+		return nil, err
+	}
+	out.Journal = journal.Sample()
+	out.Results = analysis.Analyze(cfg.Workload, cfg.Opts, out.History, netTally.Result(analysis.InvokeCount(out.History)), nil)
 	if len(out.NodeErrors) > 0 {
 		out.Results["node-errors"] = out.NodeErrors
 	}
@@ -210,6 +290,50 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	out.Valid = out.Results.Valid()
 	r.log.Info("analysis complete", "valid", out.Valid.String())
 	return out, nil
+}
+
+// flushEvery pushes the buffered history and journal to disk every d, so
+// that what is on disk trails the run by at most d (a workbench killed
+// mid-run leaves its history behind, and a person can tail it).
+func (r *run) flushEvery(d time.Duration, journal *network.JournalFile) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			r.rec.flush()
+			journal.Flush() // an error is kept and reported by Close
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// watchNodes aborts the run as soon as any node's process exits before
+// teardown. The returned func stops watching (teardown kills the nodes).
+func (r *run) watchNodes(nodes []*process.Node, abort context.CancelCauseFunc) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-done:
+			case <-n.Done():
+				r.log.Error("node exited during the run; aborting the run", "node", n.ID())
+				abort(fmt.Errorf("%w: node %s", errNodeExited, n.ID()))
+			}
+		}()
+	}
+	return func() { close(done); wg.Wait() }
 }
 
 func setDefault(d *time.Duration, v time.Duration) {
@@ -280,6 +404,8 @@ func (r *run) initNodes(ctx context.Context) error {
 			}
 			reply, err := conn.Call(ctx, id, map[string]any{"type": "init", "node_id": id, "node_ids": ids}, r.cfg.InitTimeout)
 			switch {
+			case errors.Is(context.Cause(ctx), errNodeExited):
+				errs[i] = fmt.Errorf("init %s: %w", id, context.Cause(ctx))
 			case errors.Is(err, workload.ErrTimeout):
 				errs[i] = fmt.Errorf("node %s did not reply to init within %v", id, r.cfg.InitTimeout)
 			case err != nil && reply == nil:
@@ -619,20 +745,25 @@ func (r *run) progress(deadline time.Time) (stop func()) {
 }
 
 // recorder is the run's history, appended to by workers and the nemesis.
+// It streams every op to disk and keeps only counts in memory.
 type recorder struct {
 	start time.Time
 	mu    sync.Mutex
-	h     history.History
+	w     *store.HistoryWriter // nil once closed
+	next  int                  // index of the next op
 
 	invokes, oks, fails, infos atomic.Int64
 }
 
-// add stamps op with its index and time (now) and appends it.
+// add stamps op with its index and time (now) and writes it.
 func (rc *recorder) add(op history.Op) history.Op {
 	rc.mu.Lock()
 	op.Time = time.Since(rc.start).Nanoseconds()
-	op.Index = len(rc.h)
-	rc.h = append(rc.h, op)
+	op.Index = rc.next
+	if rc.w != nil {
+		rc.next++
+		rc.w.Add(op)
+	}
 	rc.mu.Unlock()
 	if op.IsClient() {
 		switch op.Type {
@@ -653,10 +784,26 @@ func (rc *recorder) counts() (ok, fail, info, invokes int64) {
 	return rc.oks.Load(), rc.fails.Load(), rc.infos.Load(), rc.invokes.Load()
 }
 
-func (rc *recorder) history() history.History {
+// flush pushes buffered ops to disk; an error is kept for close.
+func (rc *recorder) flush() {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	return slices.Clone(rc.h)
+	if rc.w != nil {
+		rc.w.Flush()
+	}
+}
+
+// close flushes the history to disk and says how many ops it holds;
+// later ops are not recorded.
+func (rc *recorder) close() (int, error) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.w == nil {
+		return rc.next, nil
+	}
+	err := rc.w.Close()
+	rc.w = nil
+	return rc.next, err
 }
 
 func sleepUntil(ctx context.Context, t time.Time) bool {
