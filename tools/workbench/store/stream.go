@@ -48,7 +48,9 @@ func (w *HistoryWriter) Add(op history.Op) {
 	if err != nil {
 		bad := op
 		bad.Value = fmt.Sprintf("unencodable value %#v: %v", op.Value, err)
-		bad.Error = fmt.Sprint(op.Error)
+		if op.Error != nil {
+			bad.Error = fmt.Sprint(op.Error)
+		}
 		b, err = json.Marshal(bad)
 		if err != nil {
 			w.err = fmt.Errorf("history.json: op %d: %w", op.Index, err)
