@@ -464,17 +464,17 @@ func ParseEnvelope(line []byte) (src, dest string, body json.RawMessage, err err
 		switch k {
 		case "src":
 			if err := json.Unmarshal(v, &src); err != nil {
-				return "", "", nil, fmt.Errorf("src is not a string: %s", truncate(string(v), 60))
+				return "", "", nil, fmt.Errorf("src is not a string: %s", truncateBytes(v, 60))
 			}
 		case "dest":
 			if err := json.Unmarshal(v, &dest); err != nil {
-				return "", "", nil, fmt.Errorf("dest is not a string: %s", truncate(string(v), 60))
+				return "", "", nil, fmt.Errorf("dest is not a string: %s", truncateBytes(v, 60))
 			}
 		case "body":
 			body = v
 		case "id":
 			if _, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64); err != nil {
-				return "", "", nil, fmt.Errorf("id is not an integer: %s", truncate(string(v), 60))
+				return "", "", nil, fmt.Errorf("id is not an integer: %s", truncateBytes(v, 60))
 			}
 		default:
 			return "", "", nil, fmt.Errorf("unexpected top-level key %q (allowed: src, dest, body, id)", k)
@@ -496,7 +496,7 @@ func ParseEnvelope(line []byte) (src, dest string, body json.RawMessage, err err
 	case string(b) == "null":
 		body = json.RawMessage("{}")
 	default:
-		return "", "", nil, fmt.Errorf("body is not a JSON object: %s", truncate(string(b), 60))
+		return "", "", nil, fmt.Errorf("body is not a JSON object: %s", truncateBytes(b, 60))
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, body); err != nil {
@@ -601,11 +601,13 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, q...)
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// truncateBytes is the first n bytes of b as a string; it copies only
+// those, however long b is.
+func truncateBytes(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
 	}
-	return s[:n] + "…"
+	return string(b[:n]) + "…"
 }
 
 // ring keeps the last size lines.
