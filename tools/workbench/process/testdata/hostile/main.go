@@ -61,6 +61,11 @@ func main() {
 		}
 	case "die":
 		secs, _ := strconv.ParseFloat(arg, 64)
+		if secs <= 0 {
+			// At once, before init can be answered.
+			fmt.Fprintln(os.Stderr, "dying on purpose")
+			os.Exit(3)
+		}
 		time.AfterFunc(time.Duration(secs*float64(time.Second)), func() {
 			fmt.Fprintln(os.Stderr, "dying on purpose")
 			os.Exit(3)
