@@ -24,7 +24,7 @@ func renderMop(m Mop) []any {
 }
 
 func renderVersion(v version) any {
-	if v.nil_ {
+	if v.initial {
 		return nil
 	}
 	return v.value
@@ -55,7 +55,7 @@ func mopsString(t Txn) string {
 }
 
 func versionString(v version) string {
-	if v.nil_ {
+	if v.initial {
 		return "nil"
 	}
 	return fmt.Sprint(v.value)
