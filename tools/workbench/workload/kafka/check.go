@@ -653,16 +653,13 @@ func (a *analysis) sortedValues(vs []string) []any {
 	return out
 }
 
-// render prints an op as Jepsen does inside results: keyword type and f,
-// and micro-op names as keywords.
+// render quotes an op as history.Op.Render does, with the micro-op names
+// of a send or poll as keywords, as Jepsen prints them.
 func (a *analysis) render(o *parsedOp) any {
 	if o == nil {
 		return nil
 	}
-	m := map[string]any{
-		"index": o.op.Index, "type": edn.Keyword(o.op.Type), "f": edn.Keyword(o.op.F),
-		"process": o.op.Process, "time": o.op.Time,
-	}
+	m := o.op.Render()
 	if mops, ok := o.op.Value.([]any); ok && (o.op.F == "send" || o.op.F == "poll") {
 		var out []any
 		for _, mop := range mops {
@@ -674,11 +671,6 @@ func (a *analysis) render(o *parsedOp) any {
 			out = append(out, mop)
 		}
 		m["value"] = out
-	} else {
-		m["value"] = o.op.Value
-	}
-	if o.op.Error != nil {
-		m["error"] = o.op.Error
 	}
 	return m
 }
