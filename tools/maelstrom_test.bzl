@@ -24,7 +24,7 @@ _EXIT_CODE = {
     "invalid": 1,
 }
 
-def maelstrom_test(name, binary, workload, args = [], env = {}, expect = "valid", size = "medium", tags = [], **kwargs):
+def maelstrom_test(name, binary, workload, args = [], env = {}, expect = "valid", size = "medium", cpu = 0.25, tags = [], **kwargs):
     """Declares an sh_test that runs a Maelstrom workload against `binary`.
 
     Args:
@@ -36,6 +36,12 @@ def maelstrom_test(name, binary, workload, args = [], env = {}, expect = "valid"
         to the nodes, so this is how a node's mode is chosen (GOSSIP_PRESET, KAFKA_MODE).
       expect: "valid" (pass iff the checker accepts) or "invalid" (pass iff it rejects).
       size: the test size; "medium" allows 5 minutes.
+      cpu: the cores the run needs, nodes and workbench together (the test log's last
+        lines say what a run used: `maelstrom_test: W s wall, U s user + S s system CPU`).
+        Most runs wait on Maelstrom's clock and use a tenth of a core, so Bazel runs
+        several side by side (it fits tests into --local_resources=cpu, all cores by
+        default); a heavier run says more, and a run whose latency figures matter
+        reserves a core of its own.
       tags: extra tags; "maelstrom" is always added (bazel test --test_tag_filters=-maelstrom
         leaves these tests out).
       **kwargs: passed to sh_test (timeout, flaky, shard_count, ...).
@@ -59,6 +65,6 @@ def maelstrom_test(name, binary, workload, args = [], env = {}, expect = "valid"
         env = env,
         env_inherit = ["MAELSTROM"],
         size = size,
-        tags = ["maelstrom"] + tags,
+        tags = ["maelstrom", "resources:cpu:%s" % cpu] + tags,
         **kwargs
     )

@@ -45,9 +45,6 @@ func (p *Pool) Open() *Conn {
 	return &Conn{id: id, net: p.net, inbox: p.net.Join(id), timeout: p.timeout}
 }
 
-// Opened is how many clients this pool has opened.
-func (p *Pool) Opened() int64 { return p.next.Load() }
-
 // Conn is one client. It implements workload.Conn. Calls are serialised:
 // one outstanding request at a time, as in Maelstrom.
 type Conn struct {

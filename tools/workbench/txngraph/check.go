@@ -207,7 +207,7 @@ func (a *analysis) checkReads() {
 			}
 			// Like Elle, an earlier nil read says nothing: the key may
 			// have been created since by someone else.
-			if s, ok := state[m.Key]; ok && !s.nil_ && (m.Nil || s.value != m.Value) && !internalDone {
+			if s, ok := state[m.Key]; ok && !s.initial && (m.Nil || s.value != m.Value) && !internalDone {
 				a.add(Internal, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m),
 					"expected": renderVersion(s)})
 				internalDone = true
@@ -310,7 +310,7 @@ func (a *analysis) versionOrder() map[int64][][2]int64 {
 	edges := map[int64][][2]int64{}
 	for vtx := range a.ok {
 		for k, r := range a.extReads[vtx] {
-			if w, ok := a.extWrites[vtx][k]; ok && !r.nil_ && r.value != w {
+			if w, ok := a.extWrites[vtx][k]; ok && !r.initial && r.value != w {
 				edges[k] = append(edges[k], [2]int64{r.value, w})
 			}
 		}
@@ -378,7 +378,7 @@ func (a *analysis) buildGraph(versionEdges map[int64][][2]int64, process, realti
 			keyWriters[k] = append(keyWriters[k], kvWriter{v, w})
 		}
 		for k, r := range a.extReads[vtx] {
-			if r.nil_ {
+			if r.initial {
 				nilReaders[k] = append(nilReaders[k], v)
 			} else {
 				readers[kv{k, r.value}] = append(readers[kv{k, r.value}], v)
@@ -399,7 +399,7 @@ func (a *analysis) buildGraph(versionEdges map[int64][][2]int64, process, realti
 	for k, rs := range nilReaders {
 		for _, r := range rs {
 			for _, w := range keyWriters[k] {
-				g.link(r, w.vtx, relRW, why{key: k, from: version{nil_: true}, to: version{value: w.value}})
+				g.link(r, w.vtx, relRW, why{key: k, from: version{initial: true}, to: version{value: w.value}})
 			}
 		}
 	}
@@ -628,12 +628,11 @@ func (a *analysis) searchComponent(s *searcher, scc []int32, inSCC func(int32) b
 
 // classify names a cycle by its edges, as Elle's cycle explainer does.
 func classify(steps []step) string {
-	var ww, wr, rw, proc, rt int
+	// ww edges need no count: a cycle of nothing else is G0, the default.
+	var wr, rw, proc, rt int
 	adjacentRW := false
 	for i, st := range steps {
 		switch st.rel {
-		case relWW:
-			ww++
 		case relWR:
 			wr++
 		case relRW:
@@ -666,7 +665,6 @@ func classify(steps []step) string {
 	case proc > 0:
 		return base + variantProcess
 	}
-	_ = ww
 	return base
 }
 

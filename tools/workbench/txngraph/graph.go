@@ -28,10 +28,11 @@ func relName(r uint8) string {
 	return "?"
 }
 
-// version is a register state: a value, or the initial nil.
+// version is a register state: a value, or the initial nil (for list-append,
+// the empty list) that a key has before anyone writes it.
 type version struct {
-	value int64
-	nil_  bool
+	value   int64
+	initial bool
 }
 
 // why justifies one relationship between two transactions.

@@ -251,7 +251,7 @@ func (a *analysis) listGraph(orders map[int64][]int64, process, realtime bool) {
 				continue
 			}
 			n := len(m.List)
-			from := version{nil_: true}
+			from := version{initial: true}
 			if n > 0 {
 				from = version{value: m.List[n-1]}
 				if w, ok := okAppender(m.Key, m.List[n-1]); ok {

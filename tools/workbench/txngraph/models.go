@@ -21,7 +21,6 @@ const (
 	LostUpdate    = "lost-update"
 	CyclicVersion = "cyclic-versions"
 	EmptyGraph    = "empty-transaction-graph"
-	SearchTimeout = "cycle-search-timeout"
 )
 
 // cycleBase lists the data-dependency cycle types from most to least

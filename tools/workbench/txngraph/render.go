@@ -24,7 +24,7 @@ func renderMop(m Mop) []any {
 }
 
 func renderVersion(v version) any {
-	if v.nil_ {
+	if v.initial {
 		return nil
 	}
 	return v.value
@@ -36,14 +36,14 @@ func (a *analysis) renderTxn(i int) map[string]any {
 	for j, m := range t.Mops {
 		mops[j] = renderMop(m)
 	}
-	return map[string]any{
-		"index":   t.Complete.Index,
-		"process": t.Process,
-		"type":    edn.Keyword(string(t.Type)),
-		"f":       edn.Keyword("txn"),
-		"value":   mops,
-		"time":    t.Complete.Time,
-	}
+	// The completion, with the txn's own verdict (an unfinished txn's
+	// completion is its invocation) and its parsed micro-ops.
+	m := t.Complete.Render()
+	m["process"] = t.Process
+	m["type"] = edn.Keyword(string(t.Type))
+	m["f"] = edn.Keyword("txn")
+	m["value"] = mops
+	return m
 }
 
 func mopsString(t Txn) string {
@@ -55,7 +55,7 @@ func mopsString(t Txn) string {
 }
 
 func versionString(v version) string {
-	if v.nil_ {
+	if v.initial {
 		return "nil"
 	}
 	return fmt.Sprint(v.value)

@@ -278,20 +278,8 @@ func opMap(x *indexed) any {
 	if x == nil {
 		return nil
 	}
-	m := map[string]any{
-		"index":   x.at,
-		"time":    x.op.Time,
-		"type":    edn.Keyword(x.op.Type),
-		"process": x.op.Process,
-		"f":       edn.Keyword(x.op.F),
-		"value":   x.op.Value,
-	}
-	if x.op.Final {
-		m["final?"] = true
-	}
-	if x.op.Error != nil {
-		m["error"] = x.op.Error
-	}
+	m := x.op.Render()
+	m["index"] = x.at
 	return m
 }
 

@@ -14,7 +14,6 @@ import (
 	"sort"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
-	"github.com/glomers/glomers/tools/workbench/edn"
 	"github.com/glomers/glomers/tools/workbench/history"
 	"github.com/glomers/glomers/tools/workbench/workload"
 )
@@ -180,7 +179,7 @@ func Check(h history.History) checker.Result {
 		if ok && contains(acceptable, v) {
 			continue
 		}
-		errs = append(errs, opMap(op))
+		errs = append(errs, op.Render())
 		if first == "" {
 			first = fmt.Sprintf("op %d (process %d, node %s): final read %v is not an acceptable total %v",
 				op.Index, op.Process, op.Node, op.Value, render(acceptable))
@@ -205,20 +204,4 @@ func render(set []Interval) []any {
 		out[i] = []any{r.Lo, r.Hi}
 	}
 	return out
-}
-
-// opMap renders an op the way Jepsen prints one inside a result.
-func opMap(op history.Op) map[string]any {
-	m := map[string]any{
-		"index":   op.Index,
-		"type":    edn.Keyword(op.Type),
-		"process": op.Process,
-		"f":       edn.Keyword(op.F),
-		"value":   op.Value,
-		"time":    op.Time,
-	}
-	if op.Final {
-		m["final?"] = true
-	}
-	return m
 }

@@ -27,11 +27,11 @@ type versionOrder struct {
 
 // analysis holds the indices the checks share.
 type analysis struct {
-	ops        []*kop // client completions, in history order
+	ops        []*parsedOp // client completions, in history order
 	invokeTime map[int]int64
 	values     map[string]any // vkey → a value, for output
-	writerOf   map[string]map[string]*kop
-	readersOf  map[string]map[string][]*kop
+	writerOf   map[string]map[string]*parsedOp
+	readersOf  map[string]map[string][]*parsedOp
 	writesBy   map[history.Type]map[string]map[string]bool
 	readsBy    map[history.Type]map[string]map[string]bool
 	orders     map[string]*versionOrder
@@ -46,8 +46,8 @@ func analyze(h history.History) *analysis {
 	a := &analysis{
 		invokeTime: map[int]int64{},
 		values:     map[string]any{},
-		writerOf:   map[string]map[string]*kop{},
-		readersOf:  map[string]map[string][]*kop{},
+		writerOf:   map[string]map[string]*parsedOp{},
+		readersOf:  map[string]map[string][]*parsedOp{},
 		writesBy:   map[history.Type]map[string]map[string]bool{},
 		readsBy:    map[history.Type]map[string]map[string]bool{},
 		orders:     map[string]*versionOrder{},
@@ -71,7 +71,7 @@ func analyze(h history.History) *analysis {
 				a.values[s.vkey] = s.value
 				setAdd(a.writesBy, op.Type, k, s.vkey)
 				if a.writerOf[k] == nil {
-					a.writerOf[k] = map[string]*kop{}
+					a.writerOf[k] = map[string]*parsedOp{}
 				}
 				a.writerOf[k][s.vkey] = &o
 			}
@@ -88,7 +88,7 @@ func analyze(h history.History) *analysis {
 				a.values[x.vkey] = x.value
 				setAdd(a.readsBy, op.Type, k, x.vkey)
 				if a.readersOf[k] == nil {
-					a.readersOf[k] = map[string][]*kop{}
+					a.readersOf[k] = map[string][]*parsedOp{}
 				}
 				a.readersOf[k][x.vkey] = append(a.readersOf[k][x.vkey], &o)
 			}
@@ -109,7 +109,7 @@ func setAdd(m map[history.Type]map[string]map[string]bool, t history.Type, k, v 
 
 // mustHaveCommitted: the op was ok, or info and one of its sends was read
 // by an ok poll.
-func (a *analysis) mustHaveCommitted(o *kop) bool {
+func (a *analysis) mustHaveCommitted(o *parsedOp) bool {
 	if o.op.Type == history.OK {
 		return true
 	}
@@ -261,7 +261,7 @@ func (a *analysis) lostWrites() ([]map[string]any, *checkerCrash) {
 				byLast[i] = append(byLast[i], v)
 			}
 		}
-		var maxRead *kop
+		var maxRead *parsedOp
 		if len(byLast[bound]) > 0 {
 			sort.Strings(byLast[bound])
 			if rs := a.readersOf[k][byLast[bound][0]]; len(rs) > 0 {
@@ -292,49 +292,63 @@ func (a *analysis) lostWrites() ([]map[string]any, *checkerCrash) {
 	return errs, nil
 }
 
-// delta is i2 − i1 when both values are in the version order, else 1.
-func (a *analysis) delta(k, v1, v2 string, ok1, ok2 bool) (int, int, int, bool) {
+// step is how one value of a key follows another in the key's version order.
+type step struct {
+	// delta is to − from: 1 for the next value, more for a skip, less than 1
+	// for a step backwards. It is 1 when the order does not know both values,
+	// so that unknown values are never reported.
+	delta int
+	// from and to are the two values' dense indices (when known is true).
+	from, to int
+	known    bool
+}
+
+// stepBetween measures how v2 follows v1 in key k's version order.
+func (a *analysis) stepBetween(k, v1, v2 string) step {
 	i1, in1 := a.index(k, v1)
 	i2, in2 := a.index(k, v2)
-	if ok1 && ok2 && in1 && in2 {
-		return i2 - i1, i1, i2, true
+	if in1 && in2 {
+		return step{delta: i2 - i1, from: i1, to: i2, known: true}
 	}
-	return 1, 0, 0, false
+	return step{delta: 1}
 }
 
 // internal finds skips and backward steps between consecutive polls (or
 // sends) of one key inside a single op.
 func (a *analysis) internal() (pollSkip, pollNM, sendSkip, sendNM []map[string]any) {
 	for _, o := range a.ops {
-		reads := o.reads()
-		for _, k := range sortedKeys(reads) {
-			ps := reads[k]
-			for j := 1; j < len(ps); j++ {
-				d, i1, i2, known := a.delta(k, ps[j-1].vkey, ps[j].vkey, true, true)
-				vals := []any{ps[j-1].value, ps[j].value}
-				switch {
-				case d > 1:
-					pollSkip = append(pollSkip, map[string]any{"key": k, "values": vals, "delta": d,
-						"skipped": a.byIndex(k, i1+1, i2), "op": a.render(o)})
-				case d < 1:
-					pollNM = append(pollNM, map[string]any{"key": k, "values": vals, "delta": d, "op": a.render(o)})
-				}
-				_ = known
-			}
-		}
-		writes := o.writes()
-		for _, k := range sortedKeys(writes) {
-			ss := writes[k]
-			for j := 1; j < len(ss); j++ {
-				d, i1, i2, _ := a.delta(k, ss[j-1].vkey, ss[j].vkey, true, true)
-				vals := []any{ss[j-1].value, ss[j].value}
-				switch {
-				case d > 1:
-					sendSkip = append(sendSkip, map[string]any{"key": k, "values": vals, "delta": d,
-						"skipped": a.byIndex(k, i1+1, i2), "op": a.render(o)})
-				case d < 1:
-					sendNM = append(sendNM, map[string]any{"key": k, "values": vals, "delta": d, "op": a.render(o)})
-				}
+		skips, backwards := internalSteps(a, o, o.reads())
+		pollSkip, pollNM = append(pollSkip, skips...), append(pollNM, backwards...)
+		skips, backwards = internalSteps(a, o, o.writes())
+		sendSkip, sendNM = append(sendSkip, skips...), append(sendNM, backwards...)
+	}
+	return
+}
+
+// versioned is a value an op polled (pair) or sent (sendMop).
+type versioned interface {
+	version() (vkey string, value any)
+}
+
+func (p pair) version() (string, any)    { return p.vkey, p.value }
+func (s sendMop) version() (string, any) { return s.vkey, s.value }
+
+// internalSteps compares each of o's values of a key with the one before it
+// in the same op: it should be the next in the key's version order.
+func internalSteps[V versioned](a *analysis, o *parsedOp, byKey map[string][]V) (skips, backwards []map[string]any) {
+	for _, k := range sortedKeys(byKey) {
+		vs := byKey[k]
+		for j := 1; j < len(vs); j++ {
+			prevKey, prev := vs[j-1].version()
+			curKey, cur := vs[j].version()
+			st := a.stepBetween(k, prevKey, curKey)
+			vals := []any{prev, cur}
+			switch {
+			case st.delta > 1:
+				skips = append(skips, map[string]any{"key": k, "values": vals, "delta": st.delta,
+					"skipped": a.byIndex(k, st.from+1, st.to), "op": a.render(o)})
+			case st.delta < 1:
+				backwards = append(backwards, map[string]any{"key": k, "values": vals, "delta": st.delta, "op": a.render(o)})
 			}
 		}
 	}
@@ -342,8 +356,8 @@ func (a *analysis) internal() (pollSkip, pollNM, sendSkip, sendNM []map[string]a
 }
 
 // byProcess groups completions by process, keeping history order.
-func (a *analysis) byProcess(keep func(*kop) bool) ([]int, map[int][]*kop) {
-	m := map[int][]*kop{}
+func (a *analysis) byProcess(keep func(*parsedOp) bool) ([]int, map[int][]*parsedOp) {
+	m := map[int][]*parsedOp{}
 	for _, o := range a.ops {
 		if keep(o) {
 			m[o.op.Process] = append(m[o.op.Process], o)
@@ -358,7 +372,7 @@ func (a *analysis) byProcess(keep func(*kop) bool) ([]int, map[int][]*kop) {
 }
 
 // restrict keeps only the keys an assign names.
-func restrict[V any](m map[string]V, o *kop) map[string]V {
+func restrict[V any](m map[string]V, o *parsedOp) map[string]V {
 	keys, _ := o.op.Value.([]any)
 	out := map[string]V{}
 	for _, k := range keys {
@@ -373,9 +387,9 @@ func restrict[V any](m map[string]V, o *kop) map[string]V {
 // pollSkips compares each process's successive polls of a key: the next
 // poll should start right after where the previous one ended.
 func (a *analysis) pollSkips() (skips, nonmonotonic []map[string]any) {
-	procs, ops := a.byProcess(func(*kop) bool { return true })
+	procs, ops := a.byProcess(func(*parsedOp) bool { return true })
 	for _, p := range procs {
-		last := map[string]*kop{}
+		last := map[string]*parsedOp{}
 		for _, o := range ops[p] {
 			switch o.op.F {
 			case "assign", "subscribe":
@@ -395,23 +409,22 @@ func (a *analysis) pollSkips() (skips, nonmonotonic []map[string]any) {
 				}
 				pr := prev.reads()[k]
 				cur := reads[k]
-				var v, v2 string
-				var okV, okV2 bool
+				// Either poll may have returned nothing for k: then there is
+				// no step to measure.
+				st := step{delta: 1}
 				var val, val2 any
-				if len(pr) > 0 {
-					v, okV, val = pr[len(pr)-1].vkey, true, pr[len(pr)-1].value
+				if len(pr) > 0 && len(cur) > 0 {
+					last, first := pr[len(pr)-1], cur[0]
+					val, val2 = last.value, first.value
+					st = a.stepBetween(k, last.vkey, first.vkey)
 				}
-				if len(cur) > 0 {
-					v2, okV2, val2 = cur[0].vkey, true, cur[0].value
-				}
-				d, i1, i2, _ := a.delta(k, v, v2, okV, okV2)
 				switch {
-				case d > 1:
-					skips = append(skips, map[string]any{"key": k, "delta": d,
-						"skipped": a.byIndex(k, i1+1, i2), "ops": []any{a.render(prev), a.render(o)}})
-				case d < 1:
+				case st.delta > 1:
+					skips = append(skips, map[string]any{"key": k, "delta": st.delta,
+						"skipped": a.byIndex(k, st.from+1, st.to), "ops": []any{a.render(prev), a.render(o)}})
+				case st.delta < 1:
 					nonmonotonic = append(nonmonotonic, map[string]any{"key": k, "values": []any{val, val2},
-						"delta": d, "ops": []any{a.render(prev), a.render(o)}})
+						"delta": st.delta, "ops": []any{a.render(prev), a.render(o)}})
 				}
 			}
 			if o.op.Type == history.OK {
@@ -427,9 +440,9 @@ func (a *analysis) pollSkips() (skips, nonmonotonic []map[string]any) {
 // nonmonotonicSends compares each process's successive sends to a key.
 func (a *analysis) nonmonotonicSends() []map[string]any {
 	var errs []map[string]any
-	procs, ops := a.byProcess(func(o *kop) bool { return o.op.Type == history.OK || o.op.Type == history.Info })
+	procs, ops := a.byProcess(func(o *parsedOp) bool { return o.op.Type == history.OK || o.op.Type == history.Info })
 	for _, p := range procs {
-		last := map[string]*kop{}
+		last := map[string]*parsedOp{}
 		for _, o := range ops[p] {
 			switch o.op.F {
 			case "assign", "subscribe":
@@ -444,9 +457,9 @@ func (a *analysis) nonmonotonicSends() []map[string]any {
 				if prev := last[k]; prev != nil {
 					pw := prev.writes()[k]
 					v, v2 := pw[len(pw)-1], writes[k][0]
-					if d, _, _, known := a.delta(k, v.vkey, v2.vkey, true, true); known && d < 1 {
+					if st := a.stepBetween(k, v.vkey, v2.vkey); st.known && st.delta < 1 {
 						errs = append(errs, map[string]any{"key": k, "values": []any{v.value, v2.value},
-							"delta": d, "ops": []any{a.render(prev), a.render(o)}})
+							"delta": st.delta, "ops": []any{a.render(prev), a.render(o)}})
 					}
 				}
 				last[k] = o
@@ -640,16 +653,13 @@ func (a *analysis) sortedValues(vs []string) []any {
 	return out
 }
 
-// render prints an op as Jepsen does inside results: keyword type and f,
-// and micro-op names as keywords.
-func (a *analysis) render(o *kop) any {
+// render quotes an op as history.Op.Render does, with the micro-op names
+// of a send or poll as keywords, as Jepsen prints them.
+func (a *analysis) render(o *parsedOp) any {
 	if o == nil {
 		return nil
 	}
-	m := map[string]any{
-		"index": o.op.Index, "type": edn.Keyword(o.op.Type), "f": edn.Keyword(o.op.F),
-		"process": o.op.Process, "time": o.op.Time,
-	}
+	m := o.op.Render()
 	if mops, ok := o.op.Value.([]any); ok && (o.op.F == "send" || o.op.F == "poll") {
 		var out []any
 		for _, mop := range mops {
@@ -661,11 +671,6 @@ func (a *analysis) render(o *kop) any {
 			out = append(out, mop)
 		}
 		m["value"] = out
-	} else {
-		m["value"] = o.op.Value
-	}
-	if o.op.Error != nil {
-		m["error"] = o.op.Error
 	}
 	return m
 }
@@ -725,14 +730,14 @@ func Check(h history.History) checker.Result {
 		return checker.Result{"valid?": checker.Unknown, "error": crash.msg, "first-error": crash.msg}
 	}
 	put("lost-write", lost)
-	ips, ipn, iss, isn := a.internal()
-	put("int-poll-skip", ips)
-	put("int-nonmonotonic-poll", ipn)
-	put("int-send-skip", iss)
-	put("int-nonmonotonic-send", isn)
-	ps, pn := a.pollSkips()
-	put("poll-skip", ps)
-	put("nonmonotonic-poll", pn)
+	intPollSkips, intPollBackwards, intSendSkips, intSendBackwards := a.internal()
+	put("int-poll-skip", intPollSkips)
+	put("int-nonmonotonic-poll", intPollBackwards)
+	put("int-send-skip", intSendSkips)
+	put("int-nonmonotonic-send", intSendBackwards)
+	pollSkips, pollBackwards := a.pollSkips()
+	put("poll-skip", pollSkips)
+	put("nonmonotonic-poll", pollBackwards)
 	put("nonmonotonic-send", a.nonmonotonicSends())
 	put("duplicate", a.duplicates())
 	unseen := a.unseen()

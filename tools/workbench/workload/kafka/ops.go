@@ -30,13 +30,12 @@ type pollMop struct {
 	msgs map[string][]pair
 }
 
-// kop is a parsed op.
-type kop struct {
+// parsedOp is a completion with its send and poll micro-ops read out of its
+// value, so that the checks compare keys and offsets instead of raw JSON.
+type parsedOp struct {
 	op    history.Op
 	sends []sendMop
 	polls []pollMop
-	// mops keeps the micro-ops in order, for the *internal* checks.
-	order []any
 }
 
 func keyString(k any) string {
@@ -57,8 +56,8 @@ func fname(f any) string {
 }
 
 // parseOp reads an op's value: a list of send and poll micro-ops.
-func parseOp(op history.Op) kop {
-	o := kop{op: op}
+func parseOp(op history.Op) parsedOp {
+	o := parsedOp{op: op}
 	mops, _ := op.Value.([]any)
 	for _, m := range mops {
 		mop, ok := m.([]any)
@@ -79,7 +78,6 @@ func parseOp(op history.Op) kop {
 			}
 			s.vkey = history.Key(s.value)
 			o.sends = append(o.sends, s)
-			o.order = append(o.order, s)
 		case "poll":
 			p := pollMop{msgs: map[string][]pair{}}
 			if len(mop) >= 2 {
@@ -105,14 +103,13 @@ func parseOp(op history.Op) kop {
 				}
 			}
 			o.polls = append(o.polls, p)
-			o.order = append(o.order, p)
 		}
 	}
 	return o
 }
 
 // reads returns, per key, the values this op polled, in order.
-func (o kop) reads() map[string][]pair {
+func (o parsedOp) reads() map[string][]pair {
 	out := map[string][]pair{}
 	for _, p := range o.polls {
 		for _, k := range p.keys {
@@ -123,7 +120,7 @@ func (o kop) reads() map[string][]pair {
 }
 
 // readKeys is the sorted list of keys this op polled (even empty ones).
-func (o kop) readKeys() []string {
+func (o parsedOp) readKeys() []string {
 	seen := map[string]bool{}
 	var ks []string
 	for _, p := range o.polls {
@@ -139,7 +136,7 @@ func (o kop) readKeys() []string {
 }
 
 // writes returns, per key, the sends of this op, in order.
-func (o kop) writes() map[string][]sendMop {
+func (o parsedOp) writes() map[string][]sendMop {
 	out := map[string][]sendMop{}
 	for _, s := range o.sends {
 		out[s.key] = append(out[s.key], s)
@@ -149,7 +146,7 @@ func (o kop) writes() map[string][]sendMop {
 
 // maxPollOffsets is the highest offset polled per key (-1 for a key that
 // came back empty). Only ok and info ops count.
-func (o kop) maxPollOffsets() map[string]int64 {
+func (o parsedOp) maxPollOffsets() map[string]int64 {
 	out := map[string]int64{}
 	if o.op.Type != history.OK && o.op.Type != history.Info {
 		return out
@@ -170,7 +167,7 @@ func (o kop) maxPollOffsets() map[string]int64 {
 
 // maxSendOffsets is the highest offset sent per key (ok and info ops with
 // known offsets).
-func (o kop) maxSendOffsets() map[string]int64 {
+func (o parsedOp) maxSendOffsets() map[string]int64 {
 	out := map[string]int64{}
 	if o.op.Type != history.OK && o.op.Type != history.Info {
 		return out
@@ -186,7 +183,7 @@ func (o kop) maxSendOffsets() map[string]int64 {
 	return out
 }
 
-func (o kop) maxOffsets() map[string]int64 {
+func (o parsedOp) maxOffsets() map[string]int64 {
 	out := o.maxPollOffsets()
 	for k, off := range o.maxSendOffsets() {
 		if cur, ok := out[k]; !ok || off > cur {
