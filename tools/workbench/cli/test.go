@@ -62,6 +62,16 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	if !o.SeedGiven {
 		o.Seed = uint64(time.Now().UnixNano())
 	}
+	o.Command = append([]string{"workbench", "test"}, args...)
+	if o.BinSHA256, err = fileSHA256(o.Bin); err != nil {
+		return badArgs(stderr, "--bin %s: %v", o.Bin, err)
+	}
+	o.Env = recordedEnv(os.Environ(), o.NodeEnv)
+	restore, err := setNodeEnv(o.NodeEnv)
+	if err != nil {
+		return badArgs(stderr, "%v", err)
+	}
+	defer restore()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -116,7 +126,8 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		log.Error("write test.json", "err", err)
 	}
 	log.Info("starting test", "workload", o.Workload, "bin", o.Bin, "args", o.Args, "nodes", o.Nodes,
-		"concurrency", o.Concurrency, "rate", o.Rate, "time-limit", o.TimeLimit, "seed", seed, "store", run.Dir)
+		"concurrency", o.Concurrency, "rate", o.Rate, "time-limit", o.TimeLimit, "seed", seed, "store", run.Dir,
+		"node-env", o.Env)
 
 	cfg := runner.Config{
 		Workload: w, Opts: o.WorkloadOptions(), Bin: o.Bin, Args: o.Args, Seed: seed,

@@ -47,6 +47,12 @@ type TestOptions struct {
 	NodeEnv   []string `json:"node-env-flags,omitempty"`
 	Seed      uint64   `json:"seed"`
 	SeedGiven bool     `json:"-"`
+
+	// What the run was, recorded in test.json for serve, analyze and
+	// compare; set by the test command, not by options.
+	Command   []string          `json:"command,omitempty"`
+	BinSHA256 string            `json:"bin-sha256,omitempty"`
+	Env       map[string]string `json:"node-env,omitempty"`
 }
 
 // testFlag is one option of `test`: how the parser and the help text see
@@ -161,7 +167,7 @@ var testFlags = []testFlag{
 	{flagSpec: flagSpec{long: "test-count", value: "NUMBER", def: "1", help: "how many times to run the test"},
 		apply: positiveInto(func(o *TestOptions) *int { return &o.TestCount })},
 	{flagSpec: flagSpec{long: "node-env", value: "NAME=VALUE", repeat: true,
-		help: "set an environment variable for the nodes (repeatable); recorded in test.json with the node-relevant variables the nodes inherit"},
+		help: "set an environment variable for the nodes (repeatable); test.json records these, GOSSIP_PRESET, KAFKA_MODE, GOMAXPROCS, GOGC, GOMEMLIMIT, GODEBUG and the variables named in WORKBENCH_NODE_ENV"},
 		apply: func(o *TestOptions, v string) error {
 			name, _, ok := strings.Cut(v, "=")
 			if !ok || name == "" || strings.ContainsAny(name, " \t\n") {

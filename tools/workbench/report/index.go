@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/edn"
+	"github.com/glomers/glomers/tools/workbench/runs"
 )
 
 // Files a run directory usually holds, shown first and with a word about
@@ -45,16 +47,18 @@ type fileLink struct {
 
 type page struct {
 	Workload, Run string
-	Verdict       string
-	ValidText     string // as results.edn says it: true, false, unknown
-	Headline      string
-	Sections      []section
-	Errors        []string
-	EDN           string
-	Plots         []fileLink
-	Messages      *fileLink
-	Files         []fileLink
-	FilesElided   int
+	// What the run was, from test.json (or a Maelstrom run's jepsen.log).
+	Command, BinSHA256, BinShort, NodeEnv string
+	Verdict                               string
+	ValidText                             string // as results.edn says it: true, false, unknown
+	Headline                              string
+	Sections                              []section
+	Errors                                []string
+	EDN                                   string
+	Plots                                 []fileLink
+	Messages                              *fileLink
+	Files                                 []fileLink
+	FilesElided                           int
 }
 
 // index renders index.html for the run in dir.
@@ -67,6 +71,13 @@ func index(dir string, results checker.Result) ([]byte, error) {
 		Run:      filepath.Base(abs),
 		Workload: filepath.Base(filepath.Dir(abs)),
 		Verdict:  verdictClass(results["valid?"]),
+	}
+	if root, err := os.OpenRoot(abs); err == nil {
+		if info, err := runs.ReadInfo(root, "."); err == nil {
+			p.Command, p.BinSHA256, p.NodeEnv = info.CommandString(), info.BinSHA256, info.EnvString()
+			p.BinShort = info.BinSHA256[:min(12, len(info.BinSHA256))]
+		}
+		root.Close()
 	}
 	p.ValidText = map[string]string{"valid": "true", "invalid": "false", "unknown": "unknown"}[p.Verdict]
 	p.Headline = map[string]string{
@@ -374,6 +385,8 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <header class="{{.Verdict}}">
   <h1>{{.Workload}} · {{.Run}}</h1>
   <p>{{.Headline}} (valid? {{.ValidText}})</p>
+  {{if .Command}}<p class="run-command"><code>{{.Command}}</code></p>{{end}}
+  {{if or .NodeEnv .BinSHA256}}<p class="run-env">{{if .NodeEnv}}node environment <code>{{.NodeEnv}}</code>{{end}}{{if .BinSHA256}} · binary sha256 <code title="{{.BinSHA256}}">{{.BinShort}}</code>{{end}}</p>{{end}}
 </header>
 <main>
 {{if .Errors}}
