@@ -144,7 +144,7 @@ func TestHelpNeedsNoBinary(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := Main([]string{"help"}, &out, &errb); code != ExitValid || !strings.Contains(out.String(), "doc") {
+	if code := Main([]string{"help"}, &out, &errb); code != ExitValid || !strings.Contains(out.String(), "doc") || !strings.Contains(out.String(), "compare") {
 		t.Errorf("workbench help: exit %d\n%s", code, out.String())
 	}
 	if code := Main([]string{"help", "frob"}, &out, &errb); code != ExitBadArgs {

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"sort"
 	"strings"
 	"syscall"
 
@@ -92,6 +93,32 @@ type Info struct {
 	BinSHA256 string            // the node binary's digest (workbench runs)
 	NodeEnv   map[string]string // the node environment the run recorded
 	Test      json.RawMessage   // test.json as stored (workbench runs)
+}
+
+// EnvString renders the node environment as sorted NAME=VALUE words.
+func (i Info) EnvString() string {
+	keys := make([]string, 0, len(i.NodeEnv))
+	for k := range i.NodeEnv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for n, k := range keys {
+		parts[n] = k + "=" + i.NodeEnv[k]
+	}
+	return strings.Join(parts, " ")
+}
+
+// CommandString renders the command line, quoting words that need it.
+func (i Info) CommandString() string {
+	parts := make([]string, len(i.Command))
+	for n, w := range i.Command {
+		if w == "" || strings.ContainsAny(w, " \t\n'\"$`\\*?;&|<>()") {
+			w = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		}
+		parts[n] = w
+	}
+	return strings.Join(parts, " ")
 }
 
 // ReadInfo reads test.json, or for a Maelstrom run the command line
@@ -190,6 +217,11 @@ func ReadResults(root *os.Root, dir string) (map[string]any, error) {
 // ReadHistory reads history.json (one op per line), or history.edn (one
 // op map per line, as Maelstrom writes it) when there is none.
 func ReadHistory(root *os.Root, dir string) (history.History, error) {
+	return ReadHistoryLimit(root, dir, MaxHistoryBytes)
+}
+
+// ReadHistoryLimit is ReadHistory refusing histories over limit bytes.
+func ReadHistoryLimit(root *os.Root, dir string, limit int64) (history.History, error) {
 	f, _, err := Open(root, path.Join(dir, "history.json"))
 	parse := jsonOp
 	name := "history.json"
@@ -201,8 +233,11 @@ func ReadHistory(root *os.Root, dir string) (history.History, error) {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > limit {
+		return nil, fmt.Errorf("%s: %s is %d bytes, more than the %d this reads", dir, name, st.Size(), limit)
+	}
 	var h history.History
-	sc := bufio.NewScanner(io.LimitReader(f, MaxHistoryBytes))
+	sc := bufio.NewScanner(io.LimitReader(f, limit))
 	sc.Buffer(make([]byte, 1<<20), maxHistoryLine)
 	for line := 1; sc.Scan(); line++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
@@ -280,6 +315,8 @@ type Run struct {
 	Info    Info
 	Results map[string]any
 	History history.History
+	// HistoryErr is why History is missing (LoadFrom only; Load fails).
+	HistoryErr error
 }
 
 // Load reads a whole run (info, results and history) from the directory
@@ -290,15 +327,30 @@ func Load(dir string) (*Run, error) {
 		return nil, fmt.Errorf("load run: %w", err)
 	}
 	defer root.Close()
+	r, err := LoadFrom(root, ".", MaxHistoryBytes)
+	if err != nil {
+		return nil, fmt.Errorf("load run %s: %w", dir, err)
+	}
+	if r.HistoryErr != nil {
+		return nil, fmt.Errorf("load run %s: %w", dir, r.HistoryErr)
+	}
+	r.Dir = dir
+	return r, nil
+}
+
+// LoadFrom reads the run in dir under root. A history that is missing,
+// broken or larger than historyLimit leaves History nil with HistoryErr
+// set, so a caller that can do without it (serve's compare page) still
+// gets the rest.
+func LoadFrom(root *os.Root, dir string, historyLimit int64) (*Run, error) {
 	r := &Run{Dir: dir}
-	if r.Info, err = ReadInfo(root, "."); err != nil {
-		return nil, fmt.Errorf("load run %s: %w", dir, err)
+	var err error
+	if r.Info, err = ReadInfo(root, dir); err != nil {
+		return nil, err
 	}
-	if r.Results, err = ReadResults(root, "."); err != nil {
-		return nil, fmt.Errorf("load run %s: %w", dir, err)
+	if r.Results, err = ReadResults(root, dir); err != nil {
+		return nil, err
 	}
-	if r.History, err = ReadHistory(root, "."); err != nil {
-		return nil, fmt.Errorf("load run %s: %w", dir, err)
-	}
+	r.History, r.HistoryErr = ReadHistoryLimit(root, dir, historyLimit)
 	return r, nil
 }

@@ -134,3 +134,36 @@ func TestServesMaelstromRuns(t *testing.T) {
 		t.Errorf("runs page:\n%s", page)
 	}
 }
+
+func TestComparePage(t *testing.T) {
+	s, err := New("../runs/testdata/maelstrom-store", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	q := "?a=broadcast/20261202T032146.864%2B0000&b=echo/20261202T032124.135%2B0000"
+	page := get(t, s, "/compare"+q)
+	if page.Code != 200 {
+		t.Fatalf("GET /compare = %d %s", page.Code, page.Body.String())
+	}
+	body := page.Body.String()
+	for _, want := range []string{"msgs/op (servers)", "1.8333", "2.0408", "-1.891 (-48%)", `<tr class="better"><td>msgs/op (all)`,
+		"lein run test -w broadcast", "dissemination p95 (ms)", `src="compare.svg?a=broadcast`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("compare page lacks %q", want)
+		}
+	}
+	plot := get(t, s, "/compare.svg"+q)
+	if plot.Code != 200 || plot.Header().Get("Content-Type") != "image/svg+xml" || strings.Count(plot.Body.String(), "<polyline") != 5 {
+		t.Errorf("compare.svg = %d %s, %d series (want 5: 4 of A, 1 of B)", plot.Code, plot.Header().Get("Content-Type"), strings.Count(plot.Body.String(), "<polyline"))
+	}
+	for _, bad := range []string{"/compare", "/compare?a=echo/20261202T032124.135%2B0000", "/compare?a=../secret&b=echo",
+		"/compare?a=nope/x&b=echo/20261202T032124.135%2B0000", "/compare?a=echo&b=echo/20261202T032124.135%2B0000/results.edn"} {
+		if rec := get(t, s, bad); rec.Code == 200 {
+			t.Errorf("GET %s = 200", bad)
+		}
+	}
+	if runs := get(t, s, "/").Body.String(); !strings.Contains(runs, `<form action="compare"`) || !strings.Contains(runs, `name="a" value="echo/20261202T032124.135&#43;0000"`) {
+		t.Errorf("runs page has no compare form:\n%s", runs)
+	}
+}

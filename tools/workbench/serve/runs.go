@@ -22,6 +22,7 @@ type Run struct {
 	Workload string
 	Name     string // the run's directory, its start time
 	Href     string // relative to the store root, ending in "/"
+	Path     string // <workload>/<run>, as /compare takes it
 	Time     time.Time
 	When     string // Time for people, e.g. 2026-03-05 11:26:42 UTC
 	// Verdict is valid, invalid or unknown from the results, or
@@ -70,6 +71,7 @@ func Runs(root *os.Root) ([]Run, error) {
 				Workload: w.Name(),
 				Name:     d.Name(),
 				Href:     url.PathEscape(w.Name()) + "/" + url.PathEscape(d.Name()) + "/",
+				Path:     rel,
 			}
 			run.Time = runTime(d)
 			run.When = run.Time.UTC().Format("2006-01-02 15:04:05 UTC")
@@ -233,9 +235,11 @@ var runsTemplate = template.Must(template.New("runs").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>workbench runs</title>` + pageStyle + `</head>
 <body><header><h1>Workbench runs</h1></header><main>
 {{if .Runs}}
+<form action="compare" method="get">
 <table>
-<tr><th>started</th><th>workload</th><th>node environment</th><th>valid?</th><th>ops</th><th>availability</th><th>msgs/op (servers)</th><th></th></tr>
+<tr><th title="compare: pick run A and run B">A</th><th>B</th><th>started</th><th>workload</th><th>node environment</th><th>valid?</th><th>ops</th><th>availability</th><th>msgs/op (servers)</th><th></th></tr>
 {{range .Runs}}<tr>
+<td><input type="radio" name="a" value="{{.Path}}" aria-label="compare as A"></td><td><input type="radio" name="b" value="{{.Path}}" aria-label="compare as B"></td>
 <td><a href="{{.Href}}" title="{{.Name}}">{{.When}}</a></td><td title="{{.Command}}">{{.Workload}}{{if eq .Format "maelstrom"}} <small>(Maelstrom)</small>{{end}}</td>
 <td><code>{{.NodeEnv}}</code></td>
 <td><span class="badge {{.Verdict}}">{{.Verdict}}</span></td>
@@ -243,6 +247,8 @@ var runsTemplate = template.Must(template.New("runs").Parse(`<!DOCTYPE html>
 <td><a href="{{.Href}}?files">files</a></td>
 </tr>
 {{end}}</table>
+<p><button type="submit">Compare A with B</button></p>
+</form>
 {{else}}<p class="note">No runs yet. Run <code>workbench test …</code> in the directory that holds this store.</p>{{end}}
 </main></body></html>
 `))

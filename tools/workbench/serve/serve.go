@@ -167,6 +167,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	switch r.URL.Path {
+	case "/compare", "/compare.svg":
+		// Run directories are store/<workload>/<time>, so these names
+		// cannot hide a stored file.
+		s.serveCompare(w, r, r.URL.Path == "/compare.svg")
+		return
+	}
 	rel, err := s.resolve(r.URL.Path)
 	switch {
 	case errors.Is(err, errOutside):
