@@ -89,6 +89,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
 		return ExitCrash
 	}
+	if path, err := writeLinearizability(dir, o.Workload, loaded.History, res); err != nil {
+		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
+	} else if path != "" {
+		fmt.Fprintf(stdout, "porcupine's view of the keys that cannot be linearized: %s\n", path)
+	}
 	if err := runreport.Write(dir, loaded.History, runreport.FromNetwork(journal), res); err != nil {
 		// The verdict stands without the pictures.
 		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)

@@ -163,6 +163,11 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		f.Close()
 	}
 	log.Info("wrote history and results")
+	if path, err := writeLinearizability(run.Dir, o.Workload, out.History, out.Results); err != nil {
+		log.Error("write linearizability view", "err", err)
+	} else if path != "" {
+		log.Info("porcupine's view of the keys that cannot be linearized", "file", path)
+	}
 	if err := runreport.Write(run.Dir, out.History, runreport.FromNetwork(out.Journal), out.Results); err != nil {
 		// The verdict stands without the pictures.
 		log.Error("write report", "err", err)

@@ -32,9 +32,10 @@ func CompareSVG(nameA, nameB string, a, b map[string]runs.Quantiles) []byte {
 	}
 	sort.Strings(sorted)
 	xs := runs.QuantilePoints
-	// Headroom above the highest point and half a step either side keep
-	// every marker inside the frame.
-	p := newPlot("Latency quantiles: A solid, B dashed", "quantile", "latency (ms)", -0.3, float64(len(xs)-1)+0.3, 0, math.Max(top*1.08, 1), false)
+	// Room above the highest point, below zero and a third of a step
+	// either side keep every marker inside the frame.
+	yMin, yMax := padLinear(0, math.Max(top, 1))
+	p := newPlot("Latency quantiles: A solid, B dashed", "quantile", "latency (ms)", -0.3, float64(len(xs)-1)+0.3, yMin, yMax, false)
 	p.xTicks = map[float64]string{}
 	for i, q := range xs {
 		p.xTicks[float64(i)] = map[float64]string{0: "min", 1: "max"}[q]

@@ -27,6 +27,7 @@ var knownFiles = []struct{ name, about string }{
 	{"history.json", "the history as JSON lines (what analyze re-checks)"},
 	{"test.json", "the test's options and seed"},
 	{"jepsen.log", "the workbench's console log"},
+	{"linearizability.html", "porcupine's interactive view of the keys that cannot be linearized"},
 }
 
 // maxListedFiles bounds the file list (elle/ or independent/ can hold many).
@@ -409,6 +410,7 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 {{with .Messages}}
 <h2>Messages</h2>
 <div class="messages"><img src="{{.Href}}" alt="{{.Name}}"></div>
+<form class="window" action="{{.Href}}" method="get"><label>Draw the messages sent from <input name="from" type="number" min="0" step="0.1" value="0" style="width:6em"> s on</label> <button type="submit">Draw</button> <span class="note">(under <code>workbench serve</code>)</span></form>
 <p class="note">Time flows down; one line per client, node and service. Dashed arrows ending in a cross were never delivered. <a href="{{.Href}}">Open the diagram on its own</a> to hover over a message for its body.</p>
 {{end}}
 

@@ -167,3 +167,47 @@ func TestComparePage(t *testing.T) {
 		t.Errorf("runs page has no compare form:\n%s", runs)
 	}
 }
+
+func TestMessagesWindowAndPorcupineView(t *testing.T) {
+	_, store := newStore(t)
+	run := filepath.Join(store, "echo", "20260305T112642.178Z")
+	var j strings.Builder
+	j.WriteString("[")
+	for i := 0; i < 500; i++ {
+		if i > 0 {
+			j.WriteString(",")
+		}
+		fmt.Fprintf(&j, `{"kind":"send","time":%d,"msg":{"id":%d,"src":"c1","dest":"n0","body":{"type":"echo"}}}`, i*1000000, i)
+	}
+	j.WriteString("]")
+	os.WriteFile(filepath.Join(run, "net-journal.json"), []byte(j.String()), 0o644)
+	os.WriteFile(filepath.Join(run, "messages.svg"), []byte("<svg>static</svg>"), 0o644)
+	os.WriteFile(filepath.Join(run, "linearizability.html"), []byte("<script>1</script>"), 0o644)
+	s, err := New(store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec := get(t, s, "/echo/20260305T112642.178Z/messages.svg?from=0.25")
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "Messages: 250 of 500, from 0.2500 s") {
+		t.Errorf("windowed diagram: %d %.300s", rec.Code, rec.Body.String())
+	}
+	if rec := get(t, s, "/echo/20260305T112642.178Z/messages.svg"); rec.Body.String() != "<svg>static</svg>" {
+		t.Error("without ?from the stored diagram should be served")
+	}
+	for _, bad := range []string{"?from=-1", "?from=NaN", "?from=soon"} {
+		if rec := get(t, s, "/echo/20260305T112642.178Z/messages.svg"+bad); rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: %d", bad, rec.Code)
+		}
+	}
+	if rec := get(t, s, "/broadcast/20260306T090000.000Z/messages.svg?from=1"); rec.Code != http.StatusNotFound {
+		t.Errorf("no journal: %d", rec.Code)
+	}
+	csp := get(t, s, "/echo/20260305T112642.178Z/linearizability.html").Header().Get("Content-Security-Policy")
+	if !strings.HasPrefix(csp, "sandbox allow-scripts;") || strings.Contains(csp, "allow-same-origin") {
+		t.Errorf("porcupine's page CSP: %q", csp)
+	}
+	if csp := get(t, s, "/echo/20260305T112642.178Z/history.txt").Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'none'") {
+		t.Errorf("other files' CSP: %q", csp)
+	}
+}

@@ -13,8 +13,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/glomers/glomers/tools/workbench/report"
 	"github.com/glomers/glomers/tools/workbench/runs"
 )
 
@@ -219,11 +222,49 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if filepath.Base(rel) == "messages.svg" && r.URL.Query().Has("from") {
+		s.serveMessagesFrom(w, r, filepath.Dir(rel))
+		return
+	}
+	if filepath.Base(rel) == "linearizability.html" {
+		// Porcupine's view is drawn by its own inline script. It runs
+		// sandboxed in an opaque origin, so it cannot read the rest of
+		// the store, and may fetch nothing.
+		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:")
+	}
 	if ct := contentType(rel); ct != "" {
 		w.Header().Set("Content-Type", ct)
 	}
 	http.ServeContent(w, r, st.Name(), st.ModTime(), f)
 }
+
+// serveMessagesFrom redraws a run's Lamport diagram from its stored
+// journal for the window starting at ?from=SECONDS.
+func (s *Server) serveMessagesFrom(w http.ResponseWriter, r *http.Request, dir string) {
+	from, err := strconv.ParseFloat(r.URL.Query().Get("from"), 64)
+	if err != nil || from < 0 || math.IsNaN(from) || math.IsInf(from, 0) {
+		http.Error(w, "from must be a number of seconds since the test started", http.StatusBadRequest)
+		return
+	}
+	f, _, err := runs.Open(s.fsys, filepath.Join(dir, "net-journal.json"))
+	if err != nil {
+		http.Error(w, "this run has no network journal to draw from", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	svg, err := report.MessagesFrom(io.LimitReader(f, maxJournalBytes), int64(from*1e9))
+	if err != nil {
+		http.Error(w, "cannot read the journal: "+err.Error(), http.StatusUnprocessableEntity)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(svg)
+	}
+}
+
+// maxJournalBytes bounds how much of a journal one diagram request reads.
+const maxJournalBytes = 2 << 30
 
 // contentType names the types Go's table lacks or gets unhelpfully: the
 // store's text files should display in the browser, not download.
