@@ -129,7 +129,9 @@ func parseFlags(specs []flagSpec, args []string) (parsed, error) {
 			p.positional = append(p.positional, args[i+1:]...)
 			break
 		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
+		// "-1" is a run index (compare -2 -1), not an option: no option
+		// has a digit for its short name.
+		if !strings.HasPrefix(a, "-") || a == "-" || isNegativeNumber(a) {
 			p.positional = append(p.positional, a)
 			continue
 		}
@@ -179,6 +181,18 @@ func parseFlags(specs []flagSpec, args []string) (parsed, error) {
 		}
 	}
 	return p, nil
+}
+
+func isNegativeNumber(a string) bool {
+	if len(a) < 2 {
+		return false
+	}
+	for _, c := range a[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func printFlags(w io.Writer, specs []flagSpec) {

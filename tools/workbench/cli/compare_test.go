@@ -42,6 +42,19 @@ func TestCompareTwoMaelstromRuns(t *testing.T) {
 		t.Errorf("--svg: %v\n%.300s", err, plot)
 	}
 
+	// Indexes among stored runs: -2 -1 are the two latest.
+	root := t.TempDir()
+	for _, src := range []string{a, b} {
+		dst := filepath.Join(root, filepath.Base(filepath.Dir(src)), filepath.Base(src))
+		if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.Reset()
+	if code := Main([]string{"compare", "--store", root, "-2", "-1"}, &out, &errb); code != ExitValid ||
+		!strings.Contains(out.String(), "A: "+filepath.Join(root, "echo")) || !strings.Contains(out.String(), "B: "+filepath.Join(root, "broadcast")) {
+		t.Errorf("compare -2 -1: exit %d\n%s%s", code, out.String(), errb.String())
+	}
 	for _, args := range [][]string{{"compare", a}, {"compare", a, b, b}, {"compare", a, "/no/such/run"}, {"compare", "--frob", a, b}} {
 		var out, errb bytes.Buffer
 		if code := Main(args, &out, &errb); code != ExitBadArgs || strings.Count(errb.String(), "\n") != 1 || !strings.HasPrefix(errb.String(), "workbench: compare: ") {
