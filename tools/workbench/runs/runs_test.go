@@ -25,7 +25,7 @@ func TestLoadMaelstromRuns(t *testing.T) {
 	if echo.Info.Format != Maelstrom || strings.Join(echo.Info.Command, " ") != "lein run test -w echo --bin ./echo --node-count 1 --time-limit 10" {
 		t.Errorf("echo info: %+v", echo.Info)
 	}
-	if echo.Results["valid?"] != true || echo.Results["stats"].(map[string]any)["count"].(interface{ String() string }).String() != "49" {
+	if n, _ := history.Int(echo.Results["stats"].(map[string]any)["count"]); echo.Results["valid?"] != true || n != 49 {
 		t.Errorf("echo results: %v", echo.Results)
 	}
 	if len(echo.History) != 98 {

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -14,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/glomers/glomers/tools/workbench/history"
 	"github.com/glomers/glomers/tools/workbench/runs"
 )
 
@@ -135,7 +135,9 @@ func Verdict(v any) string {
 	return "unknown"
 }
 
-// number digs a number out of nested JSON maps and formats it briefly.
+// number digs a number out of nested maps and formats it briefly. It
+// takes numbers as a JSON decoder (json.Number) or an EDN decoder (int64,
+// float64) gives them.
 func number(m map[string]any, keys ...string) string {
 	var v any = m
 	for _, k := range keys {
@@ -145,18 +147,13 @@ func number(m map[string]any, keys ...string) string {
 		}
 		v = mm[k]
 	}
-	n, ok := v.(json.Number)
-	if !ok {
-		return ""
-	}
-	if i, err := n.Int64(); err == nil {
+	if i, ok := history.Int(v); ok {
 		return strconv.FormatInt(i, 10)
 	}
-	f, err := n.Float64()
-	if err != nil {
-		return ""
+	if f, ok := history.Float(v); ok {
+		return strconv.FormatFloat(f, 'g', 4, 64)
 	}
-	return strconv.FormatFloat(f, 'g', 4, 64)
+	return ""
 }
 
 // entry is one line of a directory listing.
