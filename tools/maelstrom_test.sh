@@ -2,9 +2,10 @@
 # Runner of maelstrom_test (tools/maelstrom_test.bzl); Bazel runs it as
 #   maelstrom_test.sh WANT_EXIT WORKBENCH NODE [MAELSTROM TEST FLAGS...]
 # with WORKBENCH and NODE as runfiles paths. It runs `WORKBENCH test --bin NODE FLAGS...`
-# (or `$MAELSTROM test ...` when MAELSTROM is set) in a scratch directory, keeps store/
-# among the test's outputs, and passes iff the exit code is WANT_EXIT
-# (0 valid, 1 invalid; the workbench uses 2 for unknown and 254 for bad arguments).
+# (or `$MAELSTROM test ...` when MAELSTROM is set) in a scratch directory (under `bazel run`,
+# the user's working directory), keeps store/ among the test's outputs, and passes iff the
+# exit code is WANT_EXIT (0 valid, 1 invalid; the workbench uses 2 for unknown and 254 for
+# bad arguments).
 
 # --- begin runfiles.bash initialization v3 ---
 set -uo pipefail; set +e; f=bazel_tools/tools/bash/runfiles/runfiles.bash
@@ -31,9 +32,16 @@ else
 fi
 shift 3
 
-# The runner writes store/ into its working directory.
-work=${TEST_TMPDIR:-$(mktemp -d)}/maelstrom
-mkdir -p "$work"
+# The runner writes store/ into its working directory: under `bazel run`
+# (which sets BUILD_WORKING_DIRECTORY) the user's, so the run can be looked
+# at afterwards (workbench serve, analyze, compare); under `bazel test` a
+# scratch directory whose store/ is kept among the test's outputs.
+if [ -n "${BUILD_WORKING_DIRECTORY:-}" ]; then
+  work=$BUILD_WORKING_DIRECTORY
+else
+  work=${TEST_TMPDIR:-$(mktemp -d)}/maelstrom
+  mkdir -p "$work"
+fi
 cd "$work"
 
 echo "maelstrom_test: $runner test --bin $node $*" >&2

@@ -15,6 +15,7 @@ import (
 	"github.com/glomers/glomers/tools/workbench/network"
 	"github.com/glomers/glomers/tools/workbench/registry"
 	runreport "github.com/glomers/glomers/tools/workbench/report"
+	"github.com/glomers/glomers/tools/workbench/runs"
 	"github.com/glomers/glomers/tools/workbench/store"
 )
 
@@ -58,16 +59,13 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badArgs(stderr, "analyze: %v", err)
 	}
-	loaded, err := store.Load(dir)
+	loaded, err := runs.Load(dir)
+	if err != nil {
+		return badArgs(stderr, "analyze: %v", err)
+	}
+	o, err := storedOptions(loaded)
 	if err != nil {
 		return badArgs(stderr, "analyze: %s: %v", dir, err)
-	}
-	if len(loaded.Test) == 0 {
-		return badArgs(stderr, "analyze: %s has no test.json, so its workload and options are unknown", dir)
-	}
-	var o TestOptions
-	if err := json.Unmarshal(loaded.Test, &o); err != nil {
-		return badArgs(stderr, "analyze: %s: test.json: %v", dir, err)
 	}
 	w, ok := registry.Lookup(o.Workload)
 	if !ok {
@@ -91,6 +89,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
 		return ExitCrash
 	}
+	if path, err := writeLinearizability(dir, o.Workload, loaded.History, res); err != nil {
+		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
+	} else if path != "" {
+		fmt.Fprintf(stdout, "porcupine's view of the keys that cannot be linearized: %s\n", path)
+	}
 	if err := runreport.Write(dir, loaded.History, runreport.FromNetwork(journal), res); err != nil {
 		// The verdict stands without the pictures.
 		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
@@ -103,8 +106,50 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	for _, line := range analysis.FirstErrors(res) {
 		fmt.Fprintln(stdout, line)
 	}
+	printInfo(stdout, loaded.Info)
 	fmt.Fprintf(stdout, "re-checked %s (%d history entries)\n", dir, len(loaded.History))
 	return announce(stdout, res.Valid())
+}
+
+// storedOptions recovers a run's options: test.json for the workbench's
+// runs, the command line in jepsen.log for Maelstrom's (parsed by the same
+// parser as `test`, so its defaults are Maelstrom's too).
+func storedOptions(r *runs.Run) (*TestOptions, error) {
+	switch {
+	case len(r.Info.Test) > 0:
+		var o TestOptions
+		if err := json.Unmarshal(r.Info.Test, &o); err != nil {
+			return nil, fmt.Errorf("test.json: %w", err)
+		}
+		return &o, nil
+	case r.Info.Format == runs.Maelstrom && len(r.Info.Command) > 0:
+		args := r.Info.Command
+		for i, a := range args {
+			if a == "test" {
+				args = args[i+1:]
+				break
+			}
+		}
+		o, err := ParseTestArgs(args)
+		if err != nil {
+			return nil, fmt.Errorf("Maelstrom command line %q: %w", r.Info.CommandString(), err)
+		}
+		return o, nil
+	}
+	return nil, errors.New("no test.json and no command line in jepsen.log, so its workload and options are unknown")
+}
+
+// printInfo prints what a run recorded about itself, one item a line.
+func printInfo(w io.Writer, info runs.Info) {
+	if len(info.Command) > 0 {
+		fmt.Fprintf(w, "command: %s\n", info.CommandString())
+	}
+	if info.BinSHA256 != "" {
+		fmt.Fprintf(w, "node binary sha256: %s\n", info.BinSHA256)
+	}
+	if len(info.NodeEnv) > 0 {
+		fmt.Fprintf(w, "node environment: %s\n", info.EnvString())
+	}
 }
 
 // loadNet reads the run's network journal, from which the :net stats are

@@ -38,6 +38,14 @@ func Register(c Command) { commands[c.Name] = c }
 
 // Main runs the command named by args[0] and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 2 && args[0] == "help" {
+		// `workbench help test` is `workbench test --help`.
+		c, ok := commands[args[1]]
+		if !ok {
+			return badArgs(stderr, "help: unknown command %q (known: %s)", args[1], strings.Join(commandNames(), ", "))
+		}
+		return c.Run([]string{"--help"}, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -67,7 +75,8 @@ func usage(w io.Writer) {
 	for _, n := range commandNames() {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].Summary)
 	}
-	fmt.Fprintln(w, "\nRun `workbench <command> --help` for a command's options.")
+	fmt.Fprintln(w, "\nRun `workbench help <command>` for a command's options, and")
+	fmt.Fprintln(w, "`workbench doc [WORKLOAD]` for what a workload sends and expects.")
 }
 
 // badArgs prints a one-line error and returns ExitBadArgs.
@@ -120,7 +129,9 @@ func parseFlags(specs []flagSpec, args []string) (parsed, error) {
 			p.positional = append(p.positional, args[i+1:]...)
 			break
 		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
+		// "-1" is a run index (compare -2 -1), not an option: no option
+		// has a digit for its short name.
+		if !strings.HasPrefix(a, "-") || a == "-" || isNegativeNumber(a) {
 			p.positional = append(p.positional, a)
 			continue
 		}
@@ -170,6 +181,18 @@ func parseFlags(specs []flagSpec, args []string) (parsed, error) {
 		}
 	}
 	return p, nil
+}
+
+func isNegativeNumber(a string) bool {
+	if len(a) < 2 {
+		return false
+	}
+	for _, c := range a[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func printFlags(w io.Writer, specs []flagSpec) {

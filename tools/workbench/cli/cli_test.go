@@ -75,7 +75,7 @@ func TestParseTestArgs(t *testing.T) {
 	}
 	want := &TestOptions{
 		Workload: "echo", Bin: "x", Args: []string{"extra", "–-nemesis", "partition"},
-		Nodes: []string{"n0", "n1", "n2"}, Rate: 0.5, LatencyMS: 10, LatencyDist: "uniform",
+		Nodes: []string{"n0", "n1", "n2"}, Rate: 0.5, LatencyMS: 10, LatencyDist: "uniform", Delivery: "maelstrom",
 		Nemesis: []string{"partition"}, NemesisInterval: 2.5, Topology: "grid", Availability: "total",
 		Models: []string{"read-committed"}, MaxTxnLength: 4, MaxWritesPerKey: 16, TimeLimit: 60,
 		Concurrency: 6, TestCount: 1, LogStderr: true, Seed: 42, SeedGiven: true,

@@ -50,9 +50,13 @@ func Decode(data []byte) (any, error) {
 }
 
 type decoder struct {
-	s string
-	i int
+	s     string
+	i     int
+	depth int // open collections, bounded by maxDepth
 }
+
+// maxDepth bounds nesting, so a hostile file cannot exhaust the stack.
+const maxDepth = 1000
 
 // discarded marks a #_ form, which yields no value.
 var discarded = &struct{}{}
@@ -159,6 +163,10 @@ func keyString(k any) string {
 }
 
 func (d *decoder) seq(end byte) (any, error) {
+	if d.depth++; d.depth > maxDepth {
+		return nil, d.errorf("nested deeper than %d", maxDepth)
+	}
+	defer func() { d.depth-- }()
 	out := []any{}
 	for {
 		d.skipSpace()

@@ -46,7 +46,7 @@ func TestDecodeAllReadsMaelstromHistoryAndResults(t *testing.T) {
 }
 
 func TestDecodeRejectsBrokenInput(t *testing.T) {
-	for _, in := range []string{`{:a 1`, `{:a}`, `"open`, `[1 2)`, `)`, `#`, `1/x`} {
+	for _, in := range []string{`{:a 1`, `{:a}`, `"open`, `[1 2)`, `)`, `#`, `1/x`, strings.Repeat("[", 5000)} {
 		if _, err := DecodeAll([]byte(in)); err == nil || !strings.HasPrefix(err.Error(), "edn: line") {
 			t.Errorf("DecodeAll(%q) = %v, want an edn error with a line", in, err)
 		}

@@ -27,7 +27,7 @@ func LoadResults(dir string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s/results.edn: %w", dir, err)
 	}
-	m, ok := v.(map[string]any)
+	m, ok := Plain(v).(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("%s/results.edn: not a map", dir)
 	}
@@ -93,9 +93,9 @@ func Op(m map[string]any) (history.Op, error) {
 	}
 	f, _ := m["f"].(edn.Keyword)
 	op.F = string(f)
-	op.Value = plain(m["value"])
+	op.Value = Plain(m["value"])
 	if e, ok := m["error"]; ok {
-		op.Error = plain(e)
+		op.Error = Plain(e)
 	}
 	if fin, ok := m["final?"].(bool); ok {
 		op.Final = fin
@@ -103,22 +103,22 @@ func Op(m map[string]any) (history.Op, error) {
 	return op, nil
 }
 
-// plain turns keywords into strings, recursively, so values look as they
-// do in history.json.
-func plain(v any) any {
+// Plain turns keywords into strings, recursively, so values read from EDN
+// look as they do in history.json and results.json.
+func Plain(v any) any {
 	switch x := v.(type) {
 	case edn.Keyword:
 		return string(x)
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = plain(e)
+			out[i] = Plain(e)
 		}
 		return out
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = plain(e)
+			out[k] = Plain(e)
 		}
 		return out
 	}

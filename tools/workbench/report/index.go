@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/edn"
+	"github.com/glomers/glomers/tools/workbench/runs"
 )
 
 // Files a run directory usually holds, shown first and with a word about
@@ -25,6 +27,7 @@ var knownFiles = []struct{ name, about string }{
 	{"history.json", "the history as JSON lines (what analyze re-checks)"},
 	{"test.json", "the test's options and seed"},
 	{"jepsen.log", "the workbench's console log"},
+	{"linearizability.html", "porcupine's interactive view of the keys that cannot be linearized"},
 }
 
 // maxListedFiles bounds the file list (elle/ or independent/ can hold many).
@@ -45,16 +48,18 @@ type fileLink struct {
 
 type page struct {
 	Workload, Run string
-	Verdict       string
-	ValidText     string // as results.edn says it: true, false, unknown
-	Headline      string
-	Sections      []section
-	Errors        []string
-	EDN           string
-	Plots         []fileLink
-	Messages      *fileLink
-	Files         []fileLink
-	FilesElided   int
+	// What the run was, from test.json (or a Maelstrom run's jepsen.log).
+	Command, BinSHA256, BinShort, NodeEnv string
+	Verdict                               string
+	ValidText                             string // as results.edn says it: true, false, unknown
+	Headline                              string
+	Sections                              []section
+	Errors                                []string
+	EDN                                   string
+	Plots                                 []fileLink
+	Messages                              *fileLink
+	Files                                 []fileLink
+	FilesElided                           int
 }
 
 // index renders index.html for the run in dir.
@@ -67,6 +72,13 @@ func index(dir string, results checker.Result) ([]byte, error) {
 		Run:      filepath.Base(abs),
 		Workload: filepath.Base(filepath.Dir(abs)),
 		Verdict:  verdictClass(results["valid?"]),
+	}
+	if root, err := os.OpenRoot(abs); err == nil {
+		if info, err := runs.ReadInfo(root, "."); err == nil {
+			p.Command, p.BinSHA256, p.NodeEnv = info.CommandString(), info.BinSHA256, info.EnvString()
+			p.BinShort = info.BinSHA256[:min(12, len(info.BinSHA256))]
+		}
+		root.Close()
 	}
 	p.ValidText = map[string]string{"valid": "true", "invalid": "false", "unknown": "unknown"}[p.Verdict]
 	p.Headline = map[string]string{
@@ -374,6 +386,8 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <header class="{{.Verdict}}">
   <h1>{{.Workload}} · {{.Run}}</h1>
   <p>{{.Headline}} (valid? {{.ValidText}})</p>
+  {{if .Command}}<p class="run-command"><code>{{.Command}}</code></p>{{end}}
+  {{if or .NodeEnv .BinSHA256}}<p class="run-env">{{if .NodeEnv}}node environment <code>{{.NodeEnv}}</code>{{end}}{{if .BinSHA256}} · binary sha256 <code title="{{.BinSHA256}}">{{.BinShort}}</code>{{end}}</p>{{end}}
 </header>
 <main>
 {{if .Errors}}
@@ -396,6 +410,7 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 {{with .Messages}}
 <h2>Messages</h2>
 <div class="messages"><img src="{{.Href}}" alt="{{.Name}}"></div>
+<form class="window" action="{{.Href}}" method="get"><label>Draw the messages sent from <input name="from" type="number" min="0" step="0.1" value="0" style="width:6em"> s on</label> <button type="submit">Draw</button> <span class="note">(under <code>workbench serve</code>)</span></form>
 <p class="note">Time flows down; one line per client, node and service. Dashed arrows ending in a cross were never delivered. <a href="{{.Href}}">Open the diagram on its own</a> to hover over a message for its body.</p>
 {{end}}
 

@@ -16,30 +16,19 @@ import (
 // it on hover, and a gossip payload can be megabytes.
 const maxTooltipBody = 400
 
-// FromNetwork converts the network's journal into report events. Only the
-// first messages are drawn, so only their bodies are kept.
+// FromNetwork converts the network's journal into report events. Bodies
+// are shared, not copied or parsed: only the messages drawn are read.
 func FromNetwork(journal []network.Event) []Event {
-	out := make([]Event, 0, len(journal))
-	sends := 0
-	for _, e := range journal {
-		ev := Event{
+	out := make([]Event, len(journal))
+	for i, e := range journal {
+		out[i] = Event{
 			Kind: string(e.Kind),
 			Time: int64(e.Time),
 			ID:   e.Msg.ID,
 			Src:  e.Msg.Src,
 			Dest: e.Msg.Dest,
+			Raw:  e.Msg.Body,
 		}
-		if e.Kind == network.Send {
-			sends++
-		}
-		if sends <= maxDiagramMessages {
-			ev.Type = bodyType(e.Msg.Body)
-			ev.Body = string(e.Msg.Body)
-			if len(ev.Body) > maxTooltipBody {
-				ev.Body = ev.Body[:maxTooltipBody] + "…"
-			}
-		}
-		out = append(out, ev)
 	}
 	return out
 }

@@ -19,6 +19,28 @@ type Event struct {
 	Dest string
 	Type string // the body's "type"
 	Body string // the body as JSON, for the tooltip; may be empty or shortened
+	// Raw is the body as the network journaled it; Type and Body are read
+	// from it, only for the messages drawn, when they are empty.
+	Raw []byte
+}
+
+// typeName is the body's type, read from Raw if need be.
+func (e *Event) typeName() string {
+	if e.Type == "" && e.Raw != nil {
+		return bodyType(e.Raw)
+	}
+	return e.Type
+}
+
+// bodyText is the body for the tooltip, shortened.
+func (e *Event) bodyText() string {
+	if e.Body == "" && e.Raw != nil {
+		if len(e.Raw) > maxTooltipBody {
+			return string(e.Raw[:maxTooltipBody]) + "…"
+		}
+		return string(e.Raw)
+	}
+	return e.Body
 }
 
 // Event kinds.
@@ -29,7 +51,8 @@ const (
 )
 
 // maxDiagramMessages caps the Lamport diagram: past a few hundred messages
-// it stops being readable and starts being slow to render.
+// it stops being readable and starts being slow to render. The window of
+// messages drawn starts before the first error when there is one.
 const maxDiagramMessages = 300
 
 const (
@@ -50,34 +73,136 @@ type diagramMessage struct {
 	sendRow, endRow  int
 }
 
-// messages draws the first messages of the run as a Lamport diagram: one
+// diagramRow is one row of the diagram: a message's send or its end
+// (delivery or drop).
+type diagramRow struct {
+	t   int64
+	seq int // journal order breaks ties
+	m   *diagramMessage
+	end bool
+}
+
+// Window chooses which messages the diagram shows: the first
+// maxDiagramMessages sent at or after From (nanoseconds since the start);
+// Why, if set, says why the window starts there (e.g. the first error).
+type Window struct {
+	From int64
+	Why  string
+}
+
+// messages draws a window of the run's messages as a Lamport diagram: one
 // vertical line per node, client and service, time flowing down, an arrow
 // per message from where it was sent to where it was delivered. Messages
 // that were never delivered end in a cross. Rows are events, not
 // wall-clock time, so bursts stay readable; the gutter shows the time.
-// sent is the number of messages of the whole run, when journal holds
-// only the first ones (0: count them in journal).
-func messages(journal []Event, sent int) []byte {
-	msgs, total := selectMessages(journal)
-	total = max(total, sent)
+func messages(journal []Event, w Window) []byte {
+	msgs, total, before := selectMessages(journal, w.From)
+	return drawMessages(msgs, total, before, w)
+}
 
-	// Rows: every event of the selected messages, in time order.
-	type row struct {
-		t   int64
-		seq int // journal order breaks ties
-		m   *diagramMessage
-		end bool
+// drawMessages draws the selected messages; total and before count all
+// the run's sends and those before the window, for the caption.
+func drawMessages(msgs []*diagramMessage, total, before int, w Window) []byte {
+	rows, nRows := layoutRows(msgs)
+	d := newDiagram(laneOrder(msgs), nRows)
+	d.caption(captionFor(len(msgs), total, before, w))
+	if len(msgs) == 0 {
+		fmt.Fprintf(&d.b, `<text x="12" y="48" fill="#888">no messages were journaled</text>`+"\n")
 	}
-	var rows []row
+	d.drawLanes()
+	d.drawGutter(rows)
+	for _, m := range msgs {
+		drawMessage(&d.b, m, d.laneX, d.rowY)
+	}
+	d.b.WriteString("</svg>\n")
+	return []byte(d.b.String())
+}
+
+func captionFor(shown, total, before int, w Window) string {
+	c := fmt.Sprintf("Messages: all %d", total)
+	switch {
+	case before > 0:
+		c = fmt.Sprintf("Messages: %d of %d, from %s", shown, total, fmtSeconds(w.From))
+	case total > shown:
+		c = fmt.Sprintf("Messages: the first %d of %d", shown, total)
+	}
+	if w.Why != "" {
+		c += " (" + w.Why + ")"
+	}
+	return c
+}
+
+// selectMessages gathers the first maxDiagramMessages messages sent at or
+// after from, and every event that belongs to them; total counts all
+// sends, before those sent earlier than from.
+func selectMessages(journal []Event, from int64) (msgs []*diagramMessage, total, before int) {
+	sel := newSelector(from)
+	for i := range journal {
+		sel.add(&journal[i])
+	}
+	return sel.msgs, sel.total, sel.before
+}
+
+// selector picks a window's messages from events given in journal order.
+type selector struct {
+	from          int64
+	byID          map[int64]*diagramMessage
+	msgs          []*diagramMessage
+	total, before int
+}
+
+func newSelector(from int64) *selector {
+	return &selector{from: from, byID: map[int64]*diagramMessage{}}
+}
+
+// add takes one event; it reports whether the event was kept (so a
+// caller streaming events knows whether it may reuse e).
+func (s *selector) add(e *Event) bool {
+	if e.Kind == Send {
+		s.total++
+		switch {
+		case e.Time < s.from:
+			s.before++
+		case len(s.msgs) < maxDiagramMessages:
+			if _, dup := s.byID[e.ID]; !dup {
+				m := &diagramMessage{id: e.ID, src: e.Src, dest: e.Dest, typ: e.typeName(), body: e.bodyText(), send: e}
+				s.byID[e.ID] = m
+				s.msgs = append(s.msgs, m)
+				return true
+			}
+		}
+		return false
+	}
+	m := s.byID[e.ID]
+	if m == nil {
+		return false
+	}
+	switch {
+	case e.Kind == Recv && m.recv == nil:
+		m.recv = e
+	case e.Kind == Drop && m.drop == nil:
+		m.drop = e
+	default:
+		return false
+	}
+	return true
+}
+
+// layoutRows orders every event of msgs by time into rows and records
+// each message's send and end row; it returns the rows and the number of
+// rows the diagram needs (messages still in flight at the end get a short
+// arrow below their send).
+func layoutRows(msgs []*diagramMessage) ([]diagramRow, int) {
+	var rows []diagramRow
 	seq := 0
 	for _, m := range msgs {
-		rows = append(rows, row{t: m.send.Time, seq: seq, m: m})
+		rows = append(rows, diagramRow{t: m.send.Time, seq: seq, m: m})
 		seq++
 		switch {
 		case m.recv != nil:
-			rows = append(rows, row{t: m.recv.Time, seq: seq, m: m, end: true})
+			rows = append(rows, diagramRow{t: m.recv.Time, seq: seq, m: m, end: true})
 		case m.drop != nil:
-			rows = append(rows, row{t: m.drop.Time, seq: seq, m: m, end: true})
+			rows = append(rows, diagramRow{t: m.drop.Time, seq: seq, m: m, end: true})
 		}
 		seq++
 	}
@@ -97,119 +222,89 @@ func messages(journal []Event, sent int) []byte {
 	nRows := len(rows)
 	for _, m := range msgs {
 		if m.recv == nil && m.drop == nil {
-			// Never delivered and no drop recorded (in flight at the end):
-			// a short arrow that stops in a cross.
 			m.endRow = m.sendRow + 2
 			nRows = max(nRows, m.endRow+1)
 		}
 	}
+	return rows, nRows
+}
 
-	lanes := laneOrder(msgs)
+// diagram is the SVG being drawn and its geometry.
+type diagram struct {
+	b             strings.Builder
+	lanes         []string
+	laneX         map[string]float64
+	width, height float64
+	nRows         int
+}
+
+func newDiagram(lanes []string, nRows int) *diagram {
 	// Big clusters (25 nodes and their clients) get narrower lanes so the
 	// diagram stays scrollable.
 	laneWidth := wideLane
 	if len(lanes) > 24 {
 		laneWidth = narrowLane
 	}
-	laneX := map[string]float64{}
+	d := &diagram{lanes: lanes, laneX: map[string]float64{}, nRows: nRows}
 	for i, l := range lanes {
-		laneX[l] = gutterWidth + laneWidth*(float64(i)+0.5)
+		d.laneX[l] = gutterWidth + laneWidth*(float64(i)+0.5)
 	}
-	width := gutterWidth + laneWidth*float64(max(len(lanes), 1)) + 20
-	height := diagramTop + rowHeight*float64(nRows+1) + 30
-	rowY := func(r int) float64 { return diagramTop + rowHeight*(float64(r)+0.5) }
-
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="11">`+"\n", width, height, width, height)
+	d.width = gutterWidth + laneWidth*float64(max(len(lanes), 1)) + 20
+	d.height = diagramTop + rowHeight*float64(nRows+1) + 30
+	b := &d.b
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="11">`+"\n", d.width, d.height, d.width, d.height)
 	b.WriteString("<title>Messages</title>\n")
 	b.WriteString(`<defs>`)
 	// One arrowhead per colour: context-stroke is too new to rely on.
 	for _, c := range messageColours {
-		fmt.Fprintf(&b, `<marker id="%s" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10Z" fill="%s"/></marker>`, arrowID(c), c)
+		fmt.Fprintf(b, `<marker id="%s" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10Z" fill="%s"/></marker>`, arrowID(c), c)
 	}
 	b.WriteString(
 		`<style>.lbl{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}.msg:hover line,.msg:hover path{stroke-width:2.6}</style>` +
 			"</defs>\n")
-	fmt.Fprintf(&b, `<rect width="%g" height="%g" fill="#ffffff"/>`+"\n", width, height)
-	caption := fmt.Sprintf("Messages: all %d", total)
-	if total > len(msgs) {
-		caption = fmt.Sprintf("Messages: the first %d of %d", len(msgs), total)
-	}
-	fmt.Fprintf(&b, `<text x="12" y="22" font-size="14" font-weight="600" fill="#222">%s</text>`+"\n", esc(caption))
-	if len(msgs) == 0 {
-		fmt.Fprintf(&b, `<text x="12" y="48" fill="#888">no messages were journaled</text>`+"\n")
-	}
+	fmt.Fprintf(b, `<rect width="%g" height="%g" fill="#ffffff"/>`+"\n", d.width, d.height)
+	return d
+}
 
-	// Lanes and their headers (repeated down long diagrams).
+func (d *diagram) rowY(r int) float64 { return diagramTop + rowHeight*(float64(r)+0.5) }
+
+func (d *diagram) caption(text string) {
+	fmt.Fprintf(&d.b, `<text x="12" y="22" font-size="14" font-weight="600" fill="#222">%s</text>`+"\n", esc(text))
+}
+
+// drawLanes draws the lanes and their headers, repeated down long
+// diagrams.
+func (d *diagram) drawLanes() {
+	b := &d.b
 	b.WriteString(`<g class="lanes">` + "\n")
-	for _, l := range lanes {
-		x := laneX[l]
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%g" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2"/>`+"\n",
-			x, diagramTop-8, x, height-20, laneColour(l))
+	for _, l := range d.lanes {
+		x := d.laneX[l]
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%g" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2"/>`+"\n",
+			x, diagramTop-8, x, d.height-20, laneColour(l))
 	}
-	for r := 0; r <= nRows; r += headerRepeat {
+	for r := 0; r <= d.nRows; r += headerRepeat {
 		y := diagramTop - 14 + rowHeight*float64(r)
-		for _, l := range lanes {
-			fmt.Fprintf(&b, `<text class="lbl" x="%.1f" y="%.1f" text-anchor="middle" font-weight="600" fill="%s">%s</text>`, laneX[l], y, laneColour(l), esc(l))
+		for _, l := range d.lanes {
+			fmt.Fprintf(b, `<text class="lbl" x="%.1f" y="%.1f" text-anchor="middle" font-weight="600" fill="%s">%s</text>`, d.laneX[l], y, laneColour(l), esc(l))
 		}
 		b.WriteByte('\n')
 	}
 	b.WriteString("</g>\n")
+}
 
-	// Time gutter: a label whenever enough rows have passed.
+// drawGutter labels the time whenever enough rows have passed.
+func (d *diagram) drawGutter(rows []diagramRow) {
+	b := &d.b
 	b.WriteString(`<g class="time" fill="#777" font-size="10">` + "\n")
 	last := -100
 	for i, r := range rows {
 		if i-last >= 6 {
-			fmt.Fprintf(&b, `<text x="%g" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`, gutterWidth-10, rowY(i), fmtSeconds(r.t))
-			fmt.Fprintf(&b, `<line x1="%g" y1="%.1f" x2="%g" y2="%.1f" stroke="#bbb"/>`, gutterWidth-6, rowY(i), gutterWidth-1, rowY(i))
+			fmt.Fprintf(b, `<text x="%g" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`, gutterWidth-10, d.rowY(i), fmtSeconds(r.t))
+			fmt.Fprintf(b, `<line x1="%g" y1="%.1f" x2="%g" y2="%.1f" stroke="#bbb"/>`, gutterWidth-6, d.rowY(i), gutterWidth-1, d.rowY(i))
 			last = i
 		}
 	}
 	b.WriteString("</g>\n")
-
-	for _, m := range msgs {
-		drawMessage(&b, m, laneX, rowY)
-	}
-	b.WriteString("</svg>\n")
-	return []byte(b.String())
-}
-
-// selectMessages gathers the first maxDiagramMessages messages (by send)
-// and every event that belongs to them; total counts all sends.
-func selectMessages(journal []Event) ([]*diagramMessage, int) {
-	byID := map[int64]*diagramMessage{}
-	var msgs []*diagramMessage
-	total := 0
-	for i := range journal {
-		e := &journal[i]
-		if e.Kind == Send {
-			total++
-			if len(msgs) < maxDiagramMessages {
-				if _, dup := byID[e.ID]; !dup {
-					m := &diagramMessage{id: e.ID, src: e.Src, dest: e.Dest, typ: e.Type, body: e.Body, send: e}
-					byID[e.ID] = m
-					msgs = append(msgs, m)
-				}
-			}
-			continue
-		}
-		m := byID[e.ID]
-		if m == nil {
-			continue
-		}
-		switch e.Kind {
-		case Recv:
-			if m.recv == nil {
-				m.recv = e
-			}
-		case Drop:
-			if m.drop == nil {
-				m.drop = e
-			}
-		}
-	}
-	return msgs, total
 }
 
 func drawMessage(b *strings.Builder, m *diagramMessage, laneX map[string]float64, rowY func(int) float64) {
@@ -261,136 +356,6 @@ func drawMessage(b *strings.Builder, m *diagramMessage, laneX map[string]float64
 		lx, ly = x1+34, (y1+y2)/2
 	}
 	fmt.Fprintf(b, `<text class="lbl" x="%.1f" y="%.1f" text-anchor="middle" fill="%s">%s</text></g>`+"\n", lx, ly, colour, esc(m.typ))
-}
-
-// laneOrder puts each client just left of the node it talks to (so a
-// client's requests are short arrows, even among 25 nodes and 75
-// clients), server nodes in natural order (n2 before n10), and services on
-// the right.
-func laneOrder(msgs []*diagramMessage) []string {
-	home := map[string]string{} // client -> the first node it talked to
-	seen := map[string]bool{}
-	var clients, nodes, others []string
-	for _, m := range msgs {
-		for _, id := range []string{m.src, m.dest} {
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			switch laneGroup(id) {
-			case 0:
-				clients = append(clients, id)
-			case 1:
-				nodes = append(nodes, id)
-			default:
-				others = append(others, id)
-			}
-		}
-		switch {
-		case laneGroup(m.src) == 0 && laneGroup(m.dest) == 1 && home[m.src] == "":
-			home[m.src] = m.dest
-		case laneGroup(m.dest) == 0 && laneGroup(m.src) == 1 && home[m.dest] == "":
-			home[m.dest] = m.src
-		}
-	}
-	for _, g := range [][]string{clients, nodes, others} {
-		sort.Slice(g, func(i, j int) bool { return naturalLess(g[i], g[j]) })
-	}
-	byNode := map[string][]string{}
-	var lanes []string
-	for _, c := range clients {
-		if h := home[c]; h != "" {
-			byNode[h] = append(byNode[h], c)
-		} else {
-			lanes = append(lanes, c) // never spoke to a node: far left
-		}
-	}
-	for _, n := range nodes {
-		lanes = append(lanes, byNode[n]...)
-		lanes = append(lanes, n)
-	}
-	return append(lanes, others...)
-}
-
-// laneGroup: 0 clients, 1 server nodes, 2 services and anything else.
-// Maelstrom decides "is a client" by the leading c alone.
-func laneGroup(id string) int {
-	switch {
-	case isNumbered(id, 'c'):
-		return 0
-	case isNumbered(id, 'n'):
-		return 1
-	}
-	return 2
-}
-
-func isNumbered(id string, prefix byte) bool {
-	if len(id) < 2 || id[0] != prefix {
-		return false
-	}
-	_, err := strconv.Atoi(id[1:])
-	return err == nil
-}
-
-// naturalLess orders ids by their prefix, then by their number.
-func naturalLess(a, b string) bool {
-	pa, na := splitNumber(a)
-	pb, nb := splitNumber(b)
-	if pa != pb || na < 0 || nb < 0 {
-		if pa == pb {
-			return a < b
-		}
-		return pa < pb
-	}
-	return na < nb
-}
-
-func splitNumber(s string) (string, int) {
-	i := len(s)
-	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
-		i--
-	}
-	n, err := strconv.Atoi(s[i:])
-	if err != nil {
-		return s, -1
-	}
-	return s[:i], n
-}
-
-func laneColour(id string) string {
-	switch laneGroup(id) {
-	case 0:
-		return "#7a869a"
-	case 1:
-		return "#2b3a55"
-	}
-	return "#7b4fb0"
-}
-
-// Message colours: errors, client RPCs, service calls, node-to-node.
-const (
-	errorColour   = "#e0245e"
-	clientColour  = "#2f7ed8"
-	serviceColour = "#7b4fb0"
-	peerColour    = "#1b8a5a"
-)
-
-var messageColours = []string{errorColour, clientColour, serviceColour, peerColour}
-
-func arrowID(colour string) string { return "arrow-" + strings.TrimPrefix(colour, "#") }
-
-// messageColour tells traffic apart: client RPCs, node-to-node traffic,
-// service calls, and errors.
-func messageColour(m *diagramMessage) string {
-	switch {
-	case m.typ == "error":
-		return errorColour
-	case laneGroup(m.src) == 0 || laneGroup(m.dest) == 0:
-		return clientColour
-	case laneGroup(m.src) == 2 || laneGroup(m.dest) == 2:
-		return serviceColour
-	}
-	return peerColour
 }
 
 func fmtSeconds(ns int64) string {

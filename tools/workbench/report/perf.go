@@ -114,8 +114,9 @@ func latencyRaw(d perfData) []byte {
 	if len(d.ops) == 0 {
 		lo, hi = 1, 1000
 	}
-	yMin, yMax := logRange(lo, hi)
-	p := newPlot("Latency (every operation)", "time (s)", "latency (ms)", 0, math.Max(d.end, 1), yMin, yMax, true)
+	yMin, yMax := padLog(logRange(lo, hi))
+	xMin, xMax := padLinear(0, math.Max(d.end, 1))
+	p := newPlot("Latency (every operation)", "time (s)", "latency (ms)", xMin, xMax, yMin, yMax, true)
 	d.shadePartitions(p)
 	p.axes()
 	if len(d.ops) == 0 {
@@ -195,15 +196,20 @@ func latencyQuantiles(d perfData) []byte {
 	if len(buckets) == 0 {
 		lo, hi = 1, 1000
 	}
-	yMin, yMax := logRange(lo, hi)
-	p := newPlot(fmt.Sprintf("Latency quantiles (%gs windows)", w), "time (s)", "latency (ms)", 0, math.Max(d.end, 1), yMin, yMax, true)
+	yMin, yMax := padLog(logRange(lo, hi))
+	xMin, xMax := padLinear(0, math.Max(d.end, 1))
+	p := newPlot(fmt.Sprintf("Latency quantiles (%gs windows)", w), "time (s)", "latency (ms)", xMin, xMax, yMin, yMax, true)
 	d.shadePartitions(p)
 	p.axes()
 	if len(d.ops) == 0 {
 		p.message("no completed operations")
 	}
 	nBuckets := int(d.end/w) + 1
-	for _, q := range plotQuantiles {
+	// Highest quantile first and widest, each lower one narrower on top:
+	// where quantiles coincide (few ops in a window) the lines show as
+	// nested stripes of every colour instead of q1 hiding the rest.
+	for qi := len(plotQuantiles) - 1; qi >= 0; qi-- {
+		q := plotQuantiles[qi]
 		for _, f := range d.fs {
 			var pts [][2]float64
 			for i := 0; i < nBuckets; i++ {
@@ -216,7 +222,7 @@ func latencyQuantiles(d perfData) []byte {
 			if len(pts) == 0 {
 				continue
 			}
-			p.series(pts, w*1.5, quantileColour[q], d.markerOf(f), fmt.Sprintf(`data-f="%s" data-quantile="%g"`, esc(f), q))
+			p.series(pts, w*1.5, quantileColour[q], 1.6+1.4*float64(qi), d.markerOf(f), fmt.Sprintf(`data-f="%s" data-quantile="%g"`, esc(f), q))
 			p.legend(fmt.Sprintf("%s q%g", f, q), fmt.Sprintf(`<line x1="-7" x2="7" stroke="%s" stroke-width="2"/><use href="#%s" fill="%s"/>`, quantileColour[q], d.markerOf(f), quantileColour[q]))
 		}
 	}
@@ -245,7 +251,9 @@ func rate(d perfData) []byte {
 	if hi == 0 {
 		hi = 1
 	}
-	p := newPlot(fmt.Sprintf("Throughput (%gs windows)", w), "time (s)", "operations per second", 0, math.Max(d.end, 1), 0, hi*1.08, false)
+	xMin, xMax := padLinear(0, math.Max(d.end, 1))
+	yMin, yMax := padLinear(0, hi)
+	p := newPlot(fmt.Sprintf("Throughput (%gs windows)", w), "time (s)", "operations per second", xMin, xMax, yMin, yMax, false)
 	d.shadePartitions(p)
 	p.axes()
 	if len(d.ops) == 0 {
@@ -272,7 +280,7 @@ func rate(d perfData) []byte {
 				continue
 			}
 			colour := typeColour[string(typ)]
-			p.series(pts, w*1.5, colour, d.markerOf(f), fmt.Sprintf(`data-f="%s" data-type="%s"`, esc(f), typ))
+			p.series(pts, w*1.5, colour, 1.6, d.markerOf(f), fmt.Sprintf(`data-f="%s" data-type="%s"`, esc(f), typ))
 			p.legend(fmt.Sprintf("%s %s", f, typ), fmt.Sprintf(`<line x1="-7" x2="7" stroke="%s" stroke-width="2"/><use href="#%s" fill="%s"/>`, colour, d.markerOf(f), colour))
 		}
 	}
@@ -282,8 +290,8 @@ func rate(d perfData) []byte {
 // series draws a line through pts with a marker on each point. Points
 // further apart than gap (in x) are not joined: a window without
 // operations has no latency, and a line across it would invent some.
-func (p *plot) series(pts [][2]float64, gap float64, colour, markerID, attrs string) {
-	fmt.Fprintf(&p.b, `<g class="series" %s><path fill="none" stroke="%s" stroke-width="1.6" stroke-linejoin="round" d="`, attrs, colour)
+func (p *plot) series(pts [][2]float64, gap float64, colour string, width float64, markerID, attrs string) {
+	fmt.Fprintf(&p.b, `<g class="series" %s><path fill="none" stroke="%s" stroke-width="%g" stroke-linejoin="round" d="`, attrs, colour, width)
 	for i, pt := range pts {
 		cmd := "L"
 		if i == 0 || pt[0]-pts[i-1][0] > gap {
@@ -297,3 +305,17 @@ func (p *plot) series(pts [][2]float64, gap float64, colour, markerID, attrs str
 	}
 	p.b.WriteString("</g></g>\n")
 }
+
+// padLinear widens [lo, hi] by 3% each side, so that points at the
+// extremes (the first op, the final reads at the end, a rate of zero) are
+// drawn inside the frame rather than on it.
+func padLinear(lo, hi float64) (float64, float64) {
+	pad := (hi - lo) * 0.03
+	if pad <= 0 {
+		pad = 1
+	}
+	return lo - pad, hi + pad
+}
+
+// padLog is padLinear for a log axis: a factor of 1.4 each side.
+func padLog(lo, hi float64) (float64, float64) { return lo / 1.4, hi * 1.4 }

@@ -38,7 +38,7 @@ func Write(dir string, h history.History, journal []Event, results checker.Resul
 		{LatencyRawFile, latencyRaw(d)},
 		{LatencyQuantilesFile, latencyQuantiles(d)},
 		{RateFile, rate(d)},
-		{MessagesFile, messages(journal, sentCount(results))},
+		{MessagesFile, messagesFor(dir, h, journal, results)},
 	}
 	for _, p := range plots {
 		if err := os.WriteFile(filepath.Join(dir, p.name), p.svg, 0o644); err != nil {

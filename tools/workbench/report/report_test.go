@@ -354,7 +354,7 @@ func TestMessagesCapped(t *testing.T) {
 		j = append(j, Event{Kind: Send, Time: i * 1000, ID: i, Src: "n0", Dest: "n1", Type: "gossip"},
 			Event{Kind: Recv, Time: i*1000 + 500, ID: i, Src: "n0", Dest: "n1", Type: "gossip"})
 	}
-	svg := string(messages(j, 0))
+	svg := string(messages(j, Window{}))
 	wellFormed(t, "messages", []byte(svg))
 	if got := strings.Count(svg, `<g class="msg"`); got != maxDiagramMessages {
 		t.Errorf("drew %d messages, want the cap %d", got, maxDiagramMessages)
@@ -366,7 +366,7 @@ func TestMessagesCapped(t *testing.T) {
 
 func TestMessageEscaping(t *testing.T) {
 	j := []Event{{Kind: Send, ID: 0, Src: "n0", Dest: "n1", Type: `<script>&"`, Body: `{"x":"</svg>"}`}}
-	svg := messages(j, 0)
+	svg := messages(j, Window{})
 	wellFormed(t, "messages", svg)
 	if strings.Contains(string(svg), "<script>") {
 		t.Error("a message type was not escaped")
@@ -443,6 +443,10 @@ func TestFromNetwork(t *testing.T) {
 		{Kind: Recv, Time: 6e6, ID: 3, Src: "c1", Dest: "n0", Type: "broadcast", Body: string(body)},
 		{Kind: Send, Time: 7e6, ID: 4, Src: "n0", Dest: "n1", Type: "?", Body: "[1]"},
 	}
+	// Type and body are read from the journaled body when drawn.
+	for i := range got {
+		got[i].Type, got[i].Body, got[i].Raw = got[i].typeName(), got[i].bodyText(), nil
+	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("FromNetwork = %+v\nwant %+v", got, want)
 	}
@@ -496,7 +500,7 @@ func TestWriteStoredRedrawsFromDisk(t *testing.T) {
 
 func TestSeriesBreaksAcrossEmptyWindows(t *testing.T) {
 	p := newPlot("t", "x", "y", 0, 20, 0, 10, false)
-	p.series([][2]float64{{0.5, 1}, {1.5, 2}, {2.5, 3}, {12.5, 4}, {13.5, 5}}, 1.5, "#000", "m0", "")
+	p.series([][2]float64{{0.5, 1}, {1.5, 2}, {2.5, 3}, {12.5, 4}, {13.5, 5}}, 1.5, "#000", 1.6, "m0", "")
 	svg := string(p.finish())
 	wellFormed(t, "series", []byte(svg))
 	d := regexp.MustCompile(` d="([^"]*)"`).FindAllStringSubmatch(svg, -1)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -69,6 +70,9 @@ type plot struct {
 	logY          bool
 	legendRows    int
 	title, xl, yl string
+	// xTicks, when set, replaces the numeric x ticks with labelled ones
+	// (the compare plot's quantile axis).
+	xTicks        map[float64]string
 	width, height float64
 	areaW, areaH  float64
 }
@@ -125,8 +129,18 @@ func (p *plot) shade(x0, x1 float64, colour string) {
 // axes draws the frame, grid lines, tick labels and axis titles.
 func (p *plot) axes() {
 	b := &p.b
+	xt := linearTicks(p.xMin, p.xMax, 10)
+	xLabel := fmtNum
+	if p.xTicks != nil {
+		xt = xt[:0]
+		for t := range p.xTicks {
+			xt = append(xt, t)
+		}
+		sort.Float64s(xt)
+		xLabel = func(t float64) string { return p.xTicks[t] }
+	}
 	b.WriteString(`<g class="axes" stroke="#d8d8d8" stroke-width="1">` + "\n")
-	for _, t := range linearTicks(p.xMin, p.xMax, 10) {
+	for _, t := range xt {
 		x := p.px(t)
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%g" x2="%.1f" y2="%g"/>`, x, marginTop, x, marginTop+p.areaH)
 	}
@@ -143,8 +157,8 @@ func (p *plot) axes() {
 	b.WriteString("</g>\n")
 	fmt.Fprintf(b, `<rect x="%g" y="%g" width="%g" height="%g" fill="none" stroke="#888"/>`+"\n", marginLeft, marginTop, p.areaW, p.areaH)
 	b.WriteString(`<g class="ticks" fill="#444">` + "\n")
-	for _, t := range linearTicks(p.xMin, p.xMax, 10) {
-		fmt.Fprintf(b, `<text x="%.1f" y="%g" text-anchor="middle">%s</text>`, p.px(t), marginTop+p.areaH+16, fmtNum(t))
+	for _, t := range xt {
+		fmt.Fprintf(b, `<text x="%.1f" y="%g" text-anchor="middle">%s</text>`, p.px(t), marginTop+p.areaH+16, esc(xLabel(t)))
 	}
 	for _, t := range yt {
 		fmt.Fprintf(b, `<text x="%g" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`, marginLeft-6, p.py(t), fmtNum(t))

@@ -2,16 +2,19 @@ package serve
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
+	"path"
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/glomers/glomers/tools/workbench/history"
+	"github.com/glomers/glomers/tools/workbench/runs"
 )
 
 // Run is one stored run, as the runs page lists it.
@@ -19,84 +22,97 @@ type Run struct {
 	Workload string
 	Name     string // the run's directory, its start time
 	Href     string // relative to the store root, ending in "/"
+	Path     string // <workload>/<run>, as /compare takes it
 	Time     time.Time
 	When     string // Time for people, e.g. 2026-03-05 11:26:42 UTC
-	// Verdict is valid, invalid or unknown from results.json, or
-	// incomplete when the run has no results (still running, or crashed).
+	// Verdict is valid, invalid or unknown from the results, or
+	// incomplete when the run has none (still running, or crashed).
 	Verdict      string
 	Ops          string
 	Availability string
 	MsgsPerOp    string
+	// What the run was: its command line, node environment and who
+	// stored it (workbench or maelstrom).
+	Command, NodeEnv, Format string
 }
 
 // Run directory names are start times; Maelstrom's own use a numeric zone.
 var runTimeLayouts = []string{"20060102T150405.000Z0700", "20060102T150405.000Z07:00", "20060102T150405Z0700"}
 
-// Runs lists every run under the store root (store/<workload>/<run>/),
-// newest first. Symlinks (latest, current) are skipped so each run is
-// listed once.
-func Runs(root string) ([]Run, error) {
-	workloads, err := os.ReadDir(root)
+// maxRuns bounds the runs page, so a store with a million directories
+// costs a bounded amount per request.
+const maxRuns = 5000
+
+// Runs lists every run under the store (store/<workload>/<run>/), newest
+// first, reading only through root. Symlinks (latest, current, or links
+// out of the store) are skipped, so each run is listed once and nothing
+// outside the store is read.
+func Runs(root *os.Root) ([]Run, error) {
+	fsys := root.FS()
+	workloads, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, err
 	}
-	var runs []Run
+	var list []Run
 	for _, w := range workloads {
-		if !w.IsDir() { // symlinks report not-a-dir here
+		if !w.IsDir() { // a symlink's DirEntry is not a directory
 			continue
 		}
-		dirs, err := os.ReadDir(filepath.Join(root, w.Name()))
+		dirs, err := fs.ReadDir(fsys, w.Name())
 		if err != nil {
 			continue
 		}
 		for _, d := range dirs {
-			if !d.IsDir() {
+			if !d.IsDir() || len(list) >= maxRuns {
 				continue
 			}
+			rel := path.Join(w.Name(), d.Name())
 			run := Run{
 				Workload: w.Name(),
 				Name:     d.Name(),
 				Href:     url.PathEscape(w.Name()) + "/" + url.PathEscape(d.Name()) + "/",
+				Path:     rel,
 			}
-			run.Time = runTime(d.Name(), filepath.Join(root, w.Name(), d.Name()))
+			run.Time = runTime(d)
 			run.When = run.Time.UTC().Format("2006-01-02 15:04:05 UTC")
-			readResults(filepath.Join(root, w.Name(), d.Name(), "results.json"), &run)
-			runs = append(runs, run)
+			readResults(root, rel, &run)
+			if info, err := runs.ReadInfo(root, rel); err == nil {
+				run.Command, run.NodeEnv, run.Format = info.CommandString(), info.EnvString(), info.Format
+			}
+			list = append(list, run)
 		}
 	}
-	sort.SliceStable(runs, func(i, j int) bool {
-		if !runs[i].Time.Equal(runs[j].Time) {
-			return runs[i].Time.After(runs[j].Time)
+	sort.SliceStable(list, func(i, j int) bool {
+		if !list[i].Time.Equal(list[j].Time) {
+			return list[i].Time.After(list[j].Time)
 		}
-		return runs[i].Workload < runs[j].Workload
+		return list[i].Workload < list[j].Workload
 	})
-	return runs, nil
+	return list, nil
 }
 
-func runTime(name, dir string) time.Time {
+func runTime(d fs.DirEntry) time.Time {
 	for _, layout := range runTimeLayouts {
-		if t, err := time.Parse(layout, name); err == nil {
+		if t, err := time.Parse(layout, d.Name()); err == nil {
 			return t
 		}
 	}
-	if st, err := os.Stat(dir); err == nil {
+	if st, err := d.Info(); err == nil {
 		return st.ModTime()
 	}
 	return time.Time{}
 }
 
-// readResults fills the verdict and headline numbers from results.json.
-func readResults(path string, run *Run) {
+// readResults fills the verdict and headline numbers from the run's
+// results (results.json, or a Maelstrom run's results.edn).
+func readResults(root *os.Root, dir string, run *Run) {
 	run.Verdict = "incomplete"
-	b, err := os.ReadFile(path)
+	res, err := runs.ReadResults(root, dir)
 	if err != nil {
+		run.Verdict = "unknown"
 		return
 	}
-	var res map[string]any
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.UseNumber()
-	if err := d.Decode(&res); err != nil {
-		run.Verdict = "unknown"
+	if res == nil {
 		return
 	}
 	run.Verdict = Verdict(res["valid?"])
@@ -119,7 +135,9 @@ func Verdict(v any) string {
 	return "unknown"
 }
 
-// number digs a number out of nested JSON maps and formats it briefly.
+// number digs a number out of nested maps and formats it briefly. It
+// takes numbers as a JSON decoder (json.Number) or an EDN decoder (int64,
+// float64) gives them.
 func number(m map[string]any, keys ...string) string {
 	var v any = m
 	for _, k := range keys {
@@ -129,18 +147,13 @@ func number(m map[string]any, keys ...string) string {
 		}
 		v = mm[k]
 	}
-	n, ok := v.(json.Number)
-	if !ok {
-		return ""
-	}
-	if i, err := n.Int64(); err == nil {
+	if i, ok := history.Int(v); ok {
 		return strconv.FormatInt(i, 10)
 	}
-	f, err := n.Float64()
-	if err != nil {
-		return ""
+	if f, ok := history.Float(v); ok {
+		return strconv.FormatFloat(f, 'g', 4, 64)
 	}
-	return strconv.FormatFloat(f, 'g', 4, 64)
+	return ""
 }
 
 // entry is one line of a directory listing.
@@ -150,22 +163,27 @@ type entry struct {
 }
 
 // listDir lists a directory of the store: subdirectories first, newest
-// (largest name, i.e. latest timestamp) first, then files by name.
-func listDir(root, rel string) ([]entry, error) {
-	des, err := os.ReadDir(filepath.Join(root, rel))
+// (largest name, i.e. latest timestamp) first, then files by name. A
+// symlink is listed for what it points at when that lies inside the store
+// (e.g. latest), and left out when it leads outside.
+func listDir(root *os.Root, rel string) ([]entry, error) {
+	des, err := fs.ReadDir(root.FS(), rel)
 	if err != nil {
 		return nil, err
 	}
 	var dirs, files []entry
 	for _, d := range des {
 		e := entry{Name: d.Name(), Href: url.PathEscape(d.Name())}
-		info, err := os.Stat(filepath.Join(root, rel, d.Name())) // follows symlinks, e.g. latest
+		info, err := root.Stat(path.Join(rel, d.Name())) // follows symlinks, but only inside root
 		if err != nil {
 			continue
 		}
 		if info.IsDir() {
 			e.Dir, e.Href, e.Name = true, e.Href+"/", e.Name+"/"
 			dirs = append(dirs, e)
+			continue
+		}
+		if !info.Mode().IsRegular() {
 			continue
 		}
 		e.Size = fmt.Sprintf("%d", info.Size())
@@ -214,15 +232,20 @@ var runsTemplate = template.Must(template.New("runs").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>workbench runs</title>` + pageStyle + `</head>
 <body><header><h1>Workbench runs</h1></header><main>
 {{if .Runs}}
+<form action="compare" method="get">
 <table>
-<tr><th>started</th><th>workload</th><th>valid?</th><th>ops</th><th>availability</th><th>msgs/op (servers)</th><th></th></tr>
+<tr><th title="compare: pick run A and run B">A</th><th>B</th><th>started</th><th>workload</th><th>node environment</th><th>valid?</th><th>ops</th><th>availability</th><th>msgs/op (servers)</th><th></th></tr>
 {{range .Runs}}<tr>
-<td><a href="{{.Href}}" title="{{.Name}}">{{.When}}</a></td><td>{{.Workload}}</td>
+<td><input type="radio" name="a" value="{{.Path}}" aria-label="compare as A"></td><td><input type="radio" name="b" value="{{.Path}}" aria-label="compare as B"></td>
+<td><a href="{{.Href}}" title="{{.Name}}">{{.When}}</a></td><td title="{{.Command}}">{{.Workload}}{{if eq .Format "maelstrom"}} <small>(Maelstrom)</small>{{end}}</td>
+<td><code>{{.NodeEnv}}</code></td>
 <td><span class="badge {{.Verdict}}">{{.Verdict}}</span></td>
 <td class="num">{{.Ops}}</td><td class="num">{{.Availability}}</td><td class="num">{{.MsgsPerOp}}</td>
 <td><a href="{{.Href}}?files">files</a></td>
 </tr>
 {{end}}</table>
+<p><button type="submit">Compare A with B</button></p>
+</form>
 {{else}}<p class="note">No runs yet. Run <code>workbench test …</code> in the directory that holds this store.</p>{{end}}
 </main></body></html>
 `))

@@ -1,16 +1,22 @@
 // Package serve is the workbench's `serve` command: a small web server
 // over the store directory so that runs can be browsed — a page listing
 // every run, newest first, with its verdict, and under it each run's
-// report, plots, results and logs. It serves nothing outside the store:
-// every path is resolved (symlinks included) and must land inside it.
+// report, plots, results and logs; runs stored by Maelstrom itself are
+// listed too. It serves nothing outside the store: every path is resolved
+// (symlinks included) and must land inside it, every read (files, the
+// runs page, listings) goes through one os.Root, only regular files are
+// opened (never blocking on a FIFO), files read whole are size-capped, and
+// connections have read, write and idle timeouts.
 package serve
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -18,7 +24,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/glomers/glomers/tools/workbench/report"
+	"github.com/glomers/glomers/tools/workbench/runs"
 )
 
 // Config says where to listen and what to serve.
@@ -30,6 +40,10 @@ type Config struct {
 	Host  string
 	Port  int
 	Store string
+	// IdleTimeout closes keep-alive connections that sit unused (default
+	// 30 s); ReadTimeout and WriteTimeout bound one request (defaults 30 s
+	// and 10 min, enough for a large journal on a slow link).
+	IdleTimeout, ReadTimeout, WriteTimeout time.Duration
 }
 
 // Server serves one store directory.
@@ -87,7 +101,14 @@ func ListenAndServe(ctx context.Context, cfg Config, log *slog.Logger, ready fun
 	if err != nil {
 		return fmt.Errorf("listen on %s:%d: %w", cfg.Host, cfg.Port, err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       orDefault(cfg.ReadTimeout, 30*time.Second),
+		WriteTimeout:      orDefault(cfg.WriteTimeout, 10*time.Minute),
+		IdleTimeout:       orDefault(cfg.IdleTimeout, 30*time.Second),
+		MaxHeaderBytes:    64 << 10,
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -101,6 +122,13 @@ func ListenAndServe(ctx context.Context, cfg Config, log *slog.Logger, ready fun
 		defer cancel()
 		return srv.Shutdown(shutdown)
 	}
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 // errOutside marks a path that resolves outside the store.
@@ -142,6 +170,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	switch r.URL.Path {
+	case "/compare", "/compare.svg":
+		// Run directories are store/<workload>/<time>, so these names
+		// cannot hide a stored file.
+		s.serveCompare(w, r, r.URL.Path == "/compare.svg")
+		return
+	}
 	rel, err := s.resolve(r.URL.Path)
 	switch {
 	case errors.Is(err, errOutside):
@@ -155,7 +190,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad path", http.StatusBadRequest)
 		return
 	}
-	f, err := s.fsys.Open(rel)
+	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+	// writer forever, holding an OS thread per request.
+	f, err := s.fsys.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		// os.Root refuses anything that escapes, even if the tree
 		// changed since resolve looked at it.
@@ -185,11 +222,49 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if filepath.Base(rel) == "messages.svg" && r.URL.Query().Has("from") {
+		s.serveMessagesFrom(w, r, filepath.Dir(rel))
+		return
+	}
+	if filepath.Base(rel) == "linearizability.html" {
+		// Porcupine's view is drawn by its own inline script. It runs
+		// sandboxed in an opaque origin, so it cannot read the rest of
+		// the store, and may fetch nothing.
+		w.Header().Set("Content-Security-Policy", "sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:")
+	}
 	if ct := contentType(rel); ct != "" {
 		w.Header().Set("Content-Type", ct)
 	}
 	http.ServeContent(w, r, st.Name(), st.ModTime(), f)
 }
+
+// serveMessagesFrom redraws a run's Lamport diagram from its stored
+// journal for the window starting at ?from=SECONDS.
+func (s *Server) serveMessagesFrom(w http.ResponseWriter, r *http.Request, dir string) {
+	from, err := strconv.ParseFloat(r.URL.Query().Get("from"), 64)
+	if err != nil || from < 0 || math.IsNaN(from) || math.IsInf(from, 0) {
+		http.Error(w, "from must be a number of seconds since the test started", http.StatusBadRequest)
+		return
+	}
+	f, _, err := runs.Open(s.fsys, filepath.Join(dir, "net-journal.json"))
+	if err != nil {
+		http.Error(w, "this run has no network journal to draw from", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	svg, err := report.MessagesFrom(io.LimitReader(f, maxJournalBytes), int64(from*1e9))
+	if err != nil {
+		http.Error(w, "cannot read the journal: "+err.Error(), http.StatusUnprocessableEntity)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(svg)
+	}
+}
+
+// maxJournalBytes bounds how much of a journal one diagram request reads.
+const maxJournalBytes = 2 << 30
 
 // contentType names the types Go's table lacks or gets unhelpfully: the
 // store's text files should display in the browser, not download.
@@ -212,26 +287,24 @@ func contentType(name string) string {
 // listing elsewhere.
 func (s *Server) serveDir(w http.ResponseWriter, r *http.Request, rel string) {
 	if rel == "." {
-		runs, err := Runs(s.root)
+		list, err := Runs(s.fsys)
 		if err != nil {
 			http.Error(w, "cannot list runs", http.StatusInternalServerError)
 			s.log.Error("list runs", "err", err)
 			return
 		}
-		writePage(w, r, runsTemplate, runsPage{Runs: runs})
+		writePage(w, r, runsTemplate, runsPage{Runs: list})
 		return
 	}
 	if _, files := r.URL.Query()["files"]; !files {
-		if f, err := s.fsys.Open(filepath.Join(rel, "index.html")); err == nil {
+		if f, st, err := runs.Open(s.fsys, filepath.Join(rel, "index.html")); err == nil {
 			defer f.Close()
-			if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				http.ServeContent(w, r, "index.html", st.ModTime(), f)
-				return
-			}
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			http.ServeContent(w, r, "index.html", st.ModTime(), f)
+			return
 		}
 	}
-	entries, err := listDir(s.root, rel)
+	entries, err := listDir(s.fsys, rel)
 	if err != nil {
 		http.Error(w, "cannot list directory", http.StatusInternalServerError)
 		return

@@ -32,6 +32,10 @@ type Options struct {
 	ConsistencyModels []string      // txn workloads (default strict-serializable)
 	Availability      string        // "", "total", or a number in [0,1]
 	Nemesis           []string      // e.g. ["partition"]
+	// MaelstromVerdicts asks checkers for Maelstrom's exact verdicts: off,
+	// a checker may fail a run Maelstrom passes where the node is plainly
+	// wrong (and must say so in its reason).
+	MaelstromVerdicts bool
 }
 
 // Status says whether a generator has an operation now.

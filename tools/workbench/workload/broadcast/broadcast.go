@@ -32,7 +32,7 @@ var Workload = &workload.Workload{
 	NewClient: func(conn workload.Conn, node string, _ workload.Options) workload.Client {
 		return &client{conn: conn, node: node}
 	},
-	Check: func(h history.History, _ workload.Options) checker.Result { return Check(h) },
+	Check: func(h history.History, opts workload.Options) checker.Result { return Strict(Check(h), opts) },
 }
 
 // setup tells every node the whole topology map, as each of Maelstrom's
