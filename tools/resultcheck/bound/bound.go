@@ -225,12 +225,14 @@ func (b Bound) ordering() bool {
 // PathString is the path as written in canonical form.
 func (b Bound) PathString() string { return PathString(b.Path) }
 
-// PathString writes a path: plain keys joined by dots, keys with a dot,
-// space, bracket or operator character in brackets.
+// PathString writes a path: plain keys joined by dots; numeric keys
+// (quantiles) and keys with a dot, space, bracket or operator character in
+// brackets.
 func PathString(path []string) string {
 	var sb strings.Builder
 	for i, k := range path {
-		if k == "" || strings.ContainsAny(k, " \t.[]<>=!\"") {
+		_, numErr := strconv.ParseFloat(k, 64)
+		if k == "" || numErr == nil || strings.ContainsAny(k, " \t.[]<>=!\"") {
 			q, _ := json.Marshal(k)
 			sb.WriteString("[" + string(q) + "]")
 			continue

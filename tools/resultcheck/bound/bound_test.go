@@ -134,6 +134,10 @@ func TestLineAndString(t *testing.T) {
 	if got, want := q.String(), `workload.stable-latencies["0.5"] <= 200`; got != want {
 		t.Errorf("String = %q, want %q", got, want)
 	}
+	// A numeric key prints in brackets however it was written.
+	if got, want := MustParse(`workload.stable-latencies.1 <= 2`).String(), `workload.stable-latencies["1"] <= 2`; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
 	if got := q.Check(res).Line(); !strings.HasPrefix(got, "MISSED") || !strings.Contains(got, "= 240") {
 		t.Errorf("Line = %q, want MISSED with the value 240", got)
 	}
