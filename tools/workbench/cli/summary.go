@@ -127,16 +127,17 @@ func summaryLine(o *TestOptions, res map[string]any, h history.History, matched 
 			p50, mx := quantile(opLat, 0.5), quantile(opLat, 1)
 			figs.P50MS, figs.MaxMS = &p50, &mx
 		}
-		var checks []string
+		var checks, bounds []string
 		for _, t := range flyio.Check(c.Targets, figs) {
 			checks = append(checks, t.Text+" "+mark(t.Met))
 		}
-		for _, b := range c.ParsedBounds() {
-			oc := b.Check(res)
-			checks = append(checks, b.String()+" "+mark(oc.Held))
-		}
 		if len(checks) == 0 {
 			checks = append(checks, "valid")
+		}
+		// The project's own bounds (what bazel test holds), apart from
+		// Fly.io's targets.
+		for _, b := range c.ParsedBounds() {
+			bounds = append(bounds, b.String()+" "+mark(b.Check(res).Held))
 		}
 		label := "Fly.io " + c.ID
 		if len(matched) > 1 {
@@ -146,6 +147,9 @@ func summaryLine(o *TestOptions, res map[string]any, h history.History, matched 
 			label += fmt.Sprintf(" at --time-limit %d, not %d", o.TimeLimit, c.TimeLimit)
 		}
 		add("%s: %s", label, strings.Join(checks, " "))
+		if len(bounds) > 0 {
+			add("bounds %s: %s", c.ID, strings.Join(bounds, " "))
+		}
 	}
 	add("report %s", report)
 	return "summary: " + strings.Join(parts, " · ")

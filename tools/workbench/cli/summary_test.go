@@ -98,7 +98,7 @@ func TestSummaryLineBroadcastAgainstFlyTargets(t *testing.T) {
 		"stable p50/max 233/640 ms",
 		"dissemination p50/max 240/310 ms",
 		"lost 0",
-		"Fly.io 3d: msgs/op<30 ✓ p50<400ms ✓ max<600ms ✗ net.servers.msgs-per-op <= 2.9 margin 5% ✓",
+		"Fly.io 3d: msgs/op<30 ✓ p50<400ms ✓ max<600ms ✗ · bounds 3d: net.servers.msgs-per-op <= 2.9 margin 5% ✓",
 		"· report store/broadcast/x/index.html",
 	} {
 		if !strings.Contains(got, want) {
@@ -124,7 +124,7 @@ func TestSummaryLineOtherWorkloads(t *testing.T) {
 			[]string{"-w", "txn-rw-register", "--node-count", "1"}, []string{"anomalies [G0,G1a]"}},
 		{"2 holds its ok-fraction bound", `{"valid?": true, "availability": {"ok-fraction": 1}}`,
 			[]string{"-w", "unique-ids", "--time-limit", "30", "--rate", "1000", "--node-count", "3", "--availability", "total", "--nemesis", "partition"},
-			[]string{"Fly.io 2: avail=1 ✓ availability.ok-fraction >= 1.0 ✓"}},
+			[]string{"Fly.io 2: avail=1 ✓ · bounds 2: availability.ok-fraction >= 1.0 ✓"}},
 		{"a shorter run says so", `{"valid?": true}`,
 			[]string{"-w", "echo", "--node-count", "1", "--time-limit", "3"}, []string{"Fly.io 1 at --time-limit 3, not 10: valid"}},
 		{"a crashed run has no results", ``,
