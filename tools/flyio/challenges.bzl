@@ -78,9 +78,8 @@ _TOTAL_AVAILABILITY = {"metric": "availability", "min": 1}
 # Fly.io's command line for 3d and 3e (the same for both).
 _FLY_3D_3E = ["--node-count", "25", "--rate", "100", "--latency", "100"]
 
-# What Fly.io's 5b/5c and 6b/6c command lines share.
-_FLY_5_TWO_NODES = ["--node-count", "2", "--concurrency", "2n", "--rate", "1000"]
-_FLY_6_TWO_NODES = ["--node-count", "2", "--concurrency", "2n", "--rate", "1000"]
+# What Fly.io's 5b, 5c, 6b and 6c command lines share.
+_FLY_TWO_NODES = ["--node-count", "2", "--concurrency", "2n", "--rate", "1000"]
 
 CHALLENGES = [
     _challenge(
@@ -230,7 +229,7 @@ CHALLENGES = [
         name = "Multi-node Kafka-style log",
         binary = "kafka",
         workload = "kafka",
-        args = _FLY_5_TWO_NODES,
+        args = _FLY_TWO_NODES,
         env = {"KAFKA_MODE": "kv"},
         time_limit = 20,
         quick = 5,
@@ -243,7 +242,7 @@ CHALLENGES = [
         name = "Efficient Kafka-style log",
         binary = "kafka",
         workload = "kafka",
-        args = _FLY_5_TWO_NODES,
+        args = _FLY_TWO_NODES,
         env = {"KAFKA_MODE": "owner"},
         time_limit = 20,
         quick = 5,
@@ -272,7 +271,7 @@ CHALLENGES = [
         name = "Read-uncommitted transactions",
         binary = "txn",
         workload = "txn-rw-register",
-        args = _FLY_6_TWO_NODES + ["--consistency-models", "read-uncommitted"],
+        args = _FLY_TWO_NODES + ["--consistency-models", "read-uncommitted"],
         time_limit = 20,
         quick = 5,
         latency = "op",
@@ -283,7 +282,7 @@ CHALLENGES = [
         name = "Read-uncommitted, partitioned",
         binary = "txn",
         workload = "txn-rw-register",
-        args = _FLY_6_TWO_NODES + ["--consistency-models", "read-uncommitted", "--availability", "total", "--nemesis", "partition"],
+        args = _FLY_TWO_NODES + ["--consistency-models", "read-uncommitted", "--availability", "total", "--nemesis", "partition"],
         time_limit = 20,
         quick = 10,
         latency = "op",
@@ -295,7 +294,7 @@ CHALLENGES = [
         name = "Read-committed transactions",
         binary = "txn",
         workload = "txn-rw-register",
-        args = _FLY_6_TWO_NODES + ["--consistency-models", "read-committed", "--availability", "total", "--nemesis", "partition"],
+        args = _FLY_TWO_NODES + ["--consistency-models", "read-committed", "--availability", "total", "--nemesis", "partition"],
         time_limit = 20,
         quick = 10,
         latency = "op",
