@@ -13,6 +13,16 @@ The test runs //tools/workbench (or, when the environment variable MAELSTROM nam
 Maelstrom executable, that one) as `test -w WORKLOAD --bin NODE ARGS...` in a scratch
 directory, and keeps its store/ among the test's undeclared outputs
 (bazel-testlogs/<package>/<name>/test.outputs/).
+
+Beyond the verdict, a test can hold bounds on the run's results.json and a fixture can say
+why its run must be rejected (expressions of tools/resultcheck/bound, judged by
+//tools/resultcheck after the run; each is printed with its measured value):
+
+    bounds = {"net.servers.msgs-per-op": "<= 2.9 margin 5%"},
+    expect_failure = ["workload.lost-count > 0"],
+
+Fly.io's challenges are declared with flyio_test (tools/flyio/defs.bzl), which takes the
+command line and the bounds from the one table, tools/flyio/challenges.bzl.
 """
 
 load("@rules_shell//shell:sh_test.bzl", "sh_test")
@@ -24,7 +34,27 @@ _EXIT_CODE = {
     "invalid": 1,
 }
 
-def maelstrom_test(name, binary, workload, args = [], env = {}, expect = "valid", size = "medium", cpu = 0.25, tags = [], **kwargs):
+def _quoted(name, expr):
+    # sh_test args go through Bourne-shell tokenization: single quotes keep an
+    # expression (spaces, ["0.5"]) one argument.
+    if "'" in expr or "$" in expr:
+        fail("maelstrom_test %s: %r: expressions may not contain ' or $" % (name, expr))
+    return "'" + expr + "'"
+
+def maelstrom_test(
+        name,
+        binary,
+        workload,
+        args = [],
+        env = {},
+        expect = "valid",
+        bounds = {},
+        pending_bounds = {},
+        expect_failure = [],
+        size = "medium",
+        cpu = 0.25,
+        tags = [],
+        **kwargs):
     """Declares an sh_test that runs a Maelstrom workload against `binary`.
 
     Args:
@@ -35,6 +65,14 @@ def maelstrom_test(name, binary, workload, args = [], env = {}, expect = "valid"
       env: environment for the run; Maelstrom and the workbench pass their environment on
         to the nodes, so this is how a node's mode is chosen (GOSSIP_PRESET, KAFKA_MODE).
       expect: "valid" (pass iff the checker accepts) or "invalid" (pass iff it rejects).
+      bounds: for a valid run, PATH -> "OP VALUE [margin M]" that results.json must satisfy,
+        e.g. {"net.servers.msgs-per-op": "<= 2.9 margin 5%"}; the margin (what a noisy
+        2-core machine needs) is written next to the target.
+      pending_bounds: as bounds, but on keys the workbench may not write yet: judged when
+        present, noted when absent.
+      expect_failure: for an invalid run (required there), expressions that say why it must
+        be rejected, e.g. ["workload.lost-count > 0"]; a run rejected for another reason
+        fails the test.
       size: the test size; "medium" allows 5 minutes.
       cpu: the cores the run needs, nodes and workbench together (the test log's last
         lines say what a run used: `maelstrom_test: W s wall, U s user + S s system CPU`).
@@ -48,7 +86,17 @@ def maelstrom_test(name, binary, workload, args = [], env = {}, expect = "valid"
     """
     if expect not in _EXIT_CODE:
         fail("maelstrom_test %s: expect must be one of %s, not %r" % (name, sorted(_EXIT_CODE), expect))
+    if expect == "invalid" and not expect_failure:
+        fail("maelstrom_test %s: an expected failure needs expect_failure, the reason the run must be rejected" % name)
+    if expect == "valid" and expect_failure:
+        fail("maelstrom_test %s: expect_failure is for expect = \"invalid\"" % name)
+    if expect == "invalid" and (bounds or pending_bounds):
+        fail("maelstrom_test %s: bounds are for expect = \"valid\"" % name)
+    checks = (["--bound=" + _quoted(name, p + " " + r) for p, r in bounds.items()] +
+              ["--pending=" + _quoted(name, p + " " + r) for p, r in pending_bounds.items()] +
+              ["--reason=" + _quoted(name, e) for e in expect_failure])
     workbench = "//tools/workbench"
+    resultcheck = "//tools/resultcheck"
     sh_test(
         name = name,
         srcs = ["//tools:maelstrom_test.sh"],
@@ -56,10 +104,13 @@ def maelstrom_test(name, binary, workload, args = [], env = {}, expect = "valid"
             str(_EXIT_CODE[expect]),
             "$(rlocationpath %s)" % workbench,
             "$(rlocationpath %s)" % binary,
+            "$(rlocationpath %s)" % resultcheck,
+        ] + checks + [
+            "--",
             "-w",
             workload,
         ] + args,
-        data = [workbench, binary],
+        data = [workbench, binary, resultcheck],
         deps = ["@bazel_tools//tools/bash/runfiles"],
         # A real Maelstrom can stand in for the workbench: MAELSTROM=/path/to/maelstrom.
         env = env,

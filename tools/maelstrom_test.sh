@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runner of maelstrom_test (tools/maelstrom_test.bzl); Bazel runs it as
-#   maelstrom_test.sh WANT_EXIT WORKBENCH NODE [MAELSTROM TEST FLAGS...]
-# with WORKBENCH and NODE as runfiles paths. It runs `WORKBENCH test --bin NODE FLAGS...`
+#   maelstrom_test.sh WANT_EXIT WORKBENCH NODE RESULTCHECK [CHECK...] -- [MAELSTROM TEST FLAGS...]
+# with WORKBENCH, NODE and RESULTCHECK as runfiles paths and each CHECK a resultcheck flag
+# (--bound=EXPR, --pending=EXPR, --reason=EXPR). It runs `WORKBENCH test --bin NODE FLAGS...`
 # (or `$MAELSTROM test ...` when MAELSTROM is set) in a scratch directory (under `bazel run`,
 # the user's working directory), keeps store/ among the test's outputs, and passes iff the
 # exit code is WANT_EXIT (0 valid, 1 invalid; the workbench uses 2 for unknown and 254 for
-# bad arguments).
+# bad arguments) and RESULTCHECK finds every CHECK holding in the run's results.json.
 
 # --- begin runfiles.bash initialization v3 ---
 set -uo pipefail; set +e; f=bazel_tools/tools/bash/runfiles/runfiles.bash
@@ -17,8 +18,8 @@ source "${RUNFILES_DIR:-/dev/null}/$f" 2>/dev/null || \
   { echo>&2 "ERROR: cannot find $f"; exit 1; }; f=; set -e
 # --- end runfiles.bash initialization v3 ---
 
-if [ $# -lt 3 ]; then
-  echo "usage: $0 WANT_EXIT WORKBENCH NODE [MAELSTROM TEST FLAGS...]" >&2
+if [ $# -lt 5 ]; then
+  echo "usage: $0 WANT_EXIT WORKBENCH NODE RESULTCHECK [CHECK...] -- [MAELSTROM TEST FLAGS...]" >&2
   exit 2
 fi
 want=$1
@@ -30,7 +31,16 @@ else
   runner=$(rlocation "$2")
   [ -n "$runner" ] || { echo "maelstrom_test: no runfile $2" >&2; exit 1; }
 fi
-shift 3
+resultcheck=$(rlocation "$4")
+[ -n "$resultcheck" ] || { echo "maelstrom_test: no runfile $4" >&2; exit 1; }
+shift 4
+checks=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+  checks+=("$1")
+  shift
+done
+[ "${1:-}" = "--" ] || { echo "maelstrom_test: want -- after the checks" >&2; exit 2; }
+shift
 
 # The runner writes store/ into its working directory: under `bazel run`
 # (which sets BUILD_WORKING_DIRECTORY) the user's, so the run can be looked
@@ -49,6 +59,9 @@ set +e
 # What the run cost, nodes included, for the cpu figures in the BUILD files.
 TIMEFORMAT='maelstrom_test: %R s wall, %U s user + %S s system CPU'
 started=$SECONDS
+# Results written after this file are this run's (under `bazel run`, store/
+# may hold earlier runs too).
+started_marker=$(mktemp)
 time "$runner" test --bin "$node" "$@"
 got=$?
 set -e
@@ -86,11 +99,41 @@ xml_report() {
 EOF
 }
 
-if [ "$got" = "$want" ]; then
-  echo "maelstrom_test: PASS ($verdict, as expected)" >&2
-  xml_report ""
-  exit 0
+# Bounds and reasons: judged on every results.json the run left (one per --test-count).
+checked=ok
+if [ ${#checks[@]} -gt 0 ]; then
+  results=()
+  if [ -d store ]; then
+    while IFS= read -r f; do results+=("$f"); done < <(find store -name results.json -not -path '*/latest/*' -newer "$started_marker" | sort)
+  fi
+  if [ ${#results[@]} -eq 0 ]; then
+    if [ -n "${MAELSTROM:-}" ]; then
+      echo "maelstrom_test: bounds not checked: the run left no results.json (Maelstrom writes results.edn only)" >&2
+    else
+      echo "maelstrom_test: the run left no results.json to check the bounds against" >&2
+      checked=failed
+    fi
+  else
+    echo "maelstrom_test: checking the results:" >&2
+    "$resultcheck" "${checks[@]}" "${results[@]}" >&2 || checked=failed
+  fi
 fi
-echo "maelstrom_test: FAIL (got $verdict, exit $got; want exit $want)" >&2
-xml_report "got $verdict, exit $got; want exit $want"
-exit 1
+
+if [ "$got" != "$want" ]; then
+  echo "maelstrom_test: FAIL (got $verdict, exit $got; want exit $want)" >&2
+  xml_report "got $verdict, exit $got; want exit $want"
+  exit 1
+fi
+if [ "$checked" != ok ]; then
+  if [ "$want" = 0 ]; then
+    why="$verdict, as expected, but a bound above was missed"
+  else
+    why="$verdict, as expected, but not for the reason stated above"
+  fi
+  echo "maelstrom_test: FAIL ($why)" >&2
+  xml_report "$why"
+  exit 1
+fi
+echo "maelstrom_test: PASS ($verdict, as expected)" >&2
+xml_report ""
+exit 0

@@ -18,6 +18,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/glomers/glomers/tools/flyio"
 	"github.com/glomers/glomers/tools/workbench/history"
 )
 
@@ -56,14 +57,10 @@ type Row struct {
 	RunDir       string        `json:"run_dir,omitempty"` // relative to scoreboard.json
 	Links        []Link        `json:"links,omitempty"`
 	WallSeconds  float64       `json:"wall_seconds"`
-}
-
-// TargetCheck is a target with the value the run reached.
-type TargetCheck struct {
-	Target
-	Text  string   `json:"text"`
-	Value *float64 `json:"value"`
-	Met   bool     `json:"met"`
+	// CPUSeconds is the user and system time of the workbench and its
+	// nodes: divided by WallSeconds, the cores the run kept busy (what
+	// tools/flyio's cpu figures are taken from).
+	CPUSeconds float64 `json:"cpu_seconds"`
 }
 
 // Link is a file of the run worth opening, relative to the scoreboard.
@@ -217,34 +214,9 @@ func fillRow(row *Row, c Challenge, runDir string) {
 			row.FirstErrors = append(row.FirstErrors, k+": "+fe)
 		}
 	}
-	row.Targets = checkTargets(c.Targets, row)
+	row.Targets = flyio.Check(c.Targets, flyio.Figures{
+		MsgsPerOp: row.MsgsPerOp, Availability: row.Availability, P50MS: row.P50MS, MaxMS: row.MaxMS})
 	row.Status = status(row)
-}
-
-func checkTargets(ts []Target, row *Row) []TargetCheck {
-	var out []TargetCheck
-	for _, t := range ts {
-		tc := TargetCheck{Target: t, Text: t.String()}
-		switch t.Metric {
-		case MetricMsgsPerOp:
-			tc.Value = row.MsgsPerOp
-		case MetricLatencyP50:
-			tc.Value = row.P50MS
-		case MetricLatencyMax:
-			tc.Value = row.MaxMS
-		case MetricAvailability:
-			tc.Value = row.Availability
-		}
-		if tc.Value != nil {
-			if t.Metric == MetricAvailability {
-				tc.Met = *tc.Value >= t.Min
-			} else {
-				tc.Met = *tc.Value < t.Max
-			}
-		}
-		out = append(out, tc)
-	}
-	return out
 }
 
 func status(row *Row) string {

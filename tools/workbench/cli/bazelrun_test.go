@@ -31,6 +31,7 @@ func TestMaelstromTestScriptKeepsTheStoreUnderBazelRun(t *testing.T) {
 	os.WriteFile(filepath.Join(lib, "runfiles.bash"), []byte(`rlocation() { echo "$RUNFILES_DIR/$1"; }`+"\n"), 0o644)
 	os.WriteFile(filepath.Join(runfiles, "workbench"), []byte("#!/bin/sh\nmkdir -p store/echo && echo \"$@\" > store/echo/args\n"), 0o755)
 	os.WriteFile(filepath.Join(runfiles, "node"), []byte("#!/bin/sh\n"), 0o755)
+	os.WriteFile(filepath.Join(runfiles, "resultcheck"), []byte("#!/bin/sh\n"), 0o755)
 
 	for _, tc := range []struct {
 		name   string
@@ -41,7 +42,7 @@ func TestMaelstromTestScriptKeepsTheStoreUnderBazelRun(t *testing.T) {
 		{"bazel test", []string{"TEST_TMPDIR=" + t.TempDir()}, false},
 	} {
 		user := t.TempDir()
-		cmd := exec.Command("bash", script, "0", "workbench", "node", "-w", "echo")
+		cmd := exec.Command("bash", script, "0", "workbench", "node", "resultcheck", "--", "-w", "echo")
 		cmd.Dir = t.TempDir() // Bazel runs the script in the runfiles tree
 		cmd.Env = append(os.Environ(), "RUNFILES_DIR="+runfiles, "MAELSTROM=")
 		for _, e := range tc.env {

@@ -164,7 +164,9 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		log.Error("write report", "err", err)
 	}
 	log.Info("wrote report")
-	return printVerdict(out, run, seed, stdout, stderr)
+	code := printVerdict(out, run, seed, stdout, stderr)
+	printSummary(stdout, o, out, run)
+	return code
 }
 
 // printVerdict prints the results and the verdict and returns the exit code.

@@ -1,0 +1,306 @@
+"""The one table of Fly.io's Gossip Glomers challenges: command lines and targets.
+
+Everything that runs a challenge reads it from here:
+  - the challenge BUILD files declare their Maelstrom tests with flyio_test
+    (tools/flyio/defs.bzl), which takes the command line and the bounds from this table;
+  - tools/fixtures/BUILD.bazel runs broken nodes the way the challenge they break is run;
+  - Go code (the scoreboard, the workbench's closing summary) reads the same table from
+    tools/flyio/challenges.json, generated from it (bazel run //tools/flyio:update writes
+    the checked-in copy; //tools/flyio:challenges_json_test fails when it is stale).
+
+Fields of a challenge:
+  id, name     Fly.io's number (1, 2, 3a … 6c) and title. 6b-partition is this project's
+               partitioned variant of 6b, judged like 6c.
+  binary       the challenge binary, //challenges/<binary>.
+  workload     the Maelstrom workload (-w).
+  args         Fly.io's command line after -w and --bin, without --time-limit. 6c uses a
+               plain --nemesis where the page's text has an en dash.
+  env          environment of the run (the nodes inherit it): GOSSIP_PRESET for 3d/3e,
+               KAFKA_MODE for 5b/5c.
+  time_limit   Fly.io's --time-limit; quick: the scoreboard's --quick one.
+  final        the workload has a final phase (heal, 10 s quiet, final reads, about 11 s).
+  latency      which latency Fly.io's targets speak of: "stable" (broadcast: until a
+               value is on every node) or "op" (client operations).
+  targets      Fly.io's own numeric targets, as the scoreboard judges them: metric
+               msgs-per-op, latency-p50-ms, latency-max-ms (max: below), availability
+               (min: at least).
+  bounds       this project's bounds on results.json, held by `bazel test`: PATH -> "OP VALUE
+               margin M" (syntax: tools/resultcheck/bound). The margin is what a noisy,
+               shared 2-core machine needs on top of the target; it is written next to the
+               target, never folded into it.
+  pending_bounds  bounds on result keys the workbench does not write yet: checked when the
+               key is there, noted when it is not (move them to bounds once it is).
+  cpu          cores a run keeps busy, workbench and nodes together: the scoreboard's
+               cpu_seconds / wall_seconds (scoreboard.json) on the shared 2-core machine,
+               rounded up by about a quarter; the scoreboard schedules runs side by side
+               under a CPU budget with it.
+  quiet        the run's figures are latency-sensitive: the scoreboard never runs it
+               beside a run that is not quiet.
+"""
+
+def _challenge(
+        id,
+        name,
+        binary,
+        workload,
+        args,
+        time_limit,
+        quick,
+        latency,
+        cpu,
+        env = {},
+        final = False,
+        targets = [],
+        bounds = {},
+        pending_bounds = {},
+        quiet = False):
+    return {
+        "id": id,
+        "name": name,
+        "binary": binary,
+        "workload": workload,
+        "args": args,
+        "env": env,
+        "time_limit": time_limit,
+        "quick": quick,
+        "final": final,
+        "latency": latency,
+        "targets": targets,
+        "bounds": bounds,
+        "pending_bounds": pending_bounds,
+        "cpu": cpu,
+        "quiet": quiet,
+    }
+
+# Fly.io's targets.
+_TOTAL_AVAILABILITY = {"metric": "availability", "min": 1}
+
+# Fly.io's command line for 3d and 3e (the same for both).
+_FLY_3D_3E = ["--node-count", "25", "--rate", "100", "--latency", "100"]
+
+# What Fly.io's 5b, 5c, 6b and 6c command lines share.
+_FLY_TWO_NODES = ["--node-count", "2", "--concurrency", "2n", "--rate", "1000"]
+
+CHALLENGES = [
+    _challenge(
+        id = "1",
+        name = "Echo",
+        binary = "echo",
+        workload = "echo",
+        args = ["--node-count", "1"],
+        time_limit = 10,
+        quick = 5,
+        latency = "op",
+        cpu = 0.05,
+    ),
+    _challenge(
+        id = "2",
+        name = "Unique ID generation",
+        binary = "unique-ids",
+        workload = "unique-ids",
+        args = ["--rate", "1000", "--node-count", "3", "--availability", "total", "--nemesis", "partition"],
+        time_limit = 30,
+        quick = 10,
+        latency = "op",
+        cpu = 0.4,
+        targets = [_TOTAL_AVAILABILITY],
+        # Every request answered, partitions or not: no margin, the node needs no peer.
+        bounds = {"availability.ok-fraction": ">= 1.0"},
+    ),
+    _challenge(
+        id = "3a",
+        name = "Single-node broadcast",
+        binary = "broadcast",
+        workload = "broadcast",
+        args = ["--node-count", "1", "--rate", "10"],
+        time_limit = 20,
+        quick = 5,
+        final = True,
+        latency = "stable",
+        cpu = 0.05,
+    ),
+    _challenge(
+        id = "3b",
+        name = "Multi-node broadcast",
+        binary = "broadcast",
+        workload = "broadcast",
+        args = ["--node-count", "5", "--rate", "10"],
+        time_limit = 20,
+        quick = 5,
+        final = True,
+        latency = "stable",
+        cpu = 0.05,
+    ),
+    _challenge(
+        id = "3c",
+        name = "Fault-tolerant broadcast",
+        binary = "broadcast",
+        workload = "broadcast",
+        args = ["--node-count", "5", "--rate", "10", "--nemesis", "partition"],
+        time_limit = 20,
+        quick = 10,
+        final = True,
+        latency = "stable",
+        cpu = 0.05,
+    ),
+    _challenge(
+        id = "3d",
+        name = "Efficient broadcast I",
+        binary = "broadcast",
+        workload = "broadcast",
+        args = _FLY_3D_3E,
+        env = {"GOSSIP_PRESET": "latency"},
+        time_limit = 20,
+        quick = 10,
+        final = True,
+        latency = "stable",
+        cpu = 0.25,
+        quiet = True,
+        targets = [
+            {"metric": "msgs-per-op", "max": 30},
+            {"metric": "latency-p50-ms", "max": 400},
+            {"metric": "latency-max-ms", "max": 600},
+        ],
+        # Issue 11's targets (Fly.io's are < 30 msgs/op, < 400 ms median, < 600 ms max).
+        # msgs/op barely moves with load (2.82-2.89 measured): 5 %.
+        bounds = {"net.servers.msgs-per-op": "<= 2.9 margin 5%"},
+        # Issue 11's dissemination targets, placeholders until the lead settles them and
+        # the checker writes the key; 20 % for latency on a shared 2-core machine.
+        pending_bounds = {
+            'workload.dissemination-latencies["0.5"]': "<= 250 margin 20%",
+            'workload.dissemination-latencies["1"]': "<= 340 margin 20%",
+        },
+    ),
+    _challenge(
+        id = "3e",
+        name = "Efficient broadcast II",
+        binary = "broadcast",
+        workload = "broadcast",
+        args = _FLY_3D_3E,
+        env = {"GOSSIP_PRESET": "messages"},
+        time_limit = 20,
+        quick = 10,
+        final = True,
+        latency = "stable",
+        cpu = 0.2,
+        quiet = True,
+        targets = [
+            {"metric": "msgs-per-op", "max": 20},
+            {"metric": "latency-p50-ms", "max": 1000},
+            {"metric": "latency-max-ms", "max": 2000},
+        ],
+        # Issue 11's target (Fly.io's: < 20 msgs/op, < 1 s median, < 2 s max); 0.91-0.93
+        # measured: 5 %.
+        bounds = {"net.servers.msgs-per-op": "<= 0.95 margin 5%"},
+        # Placeholders as for 3d.
+        pending_bounds = {
+            'workload.dissemination-latencies["0.5"]': "<= 380 margin 20%",
+            'workload.dissemination-latencies["1"]': "<= 620 margin 20%",
+        },
+    ),
+    _challenge(
+        id = "4",
+        name = "Grow-only counter",
+        binary = "counter",
+        workload = "g-counter",
+        args = ["--node-count", "3", "--rate", "100", "--nemesis", "partition"],
+        time_limit = 20,
+        quick = 10,
+        final = True,
+        latency = "op",
+        cpu = 0.15,
+    ),
+    _challenge(
+        id = "5a",
+        name = "Single-node Kafka-style log",
+        binary = "kafka",
+        workload = "kafka",
+        args = ["--node-count", "1", "--concurrency", "2n", "--rate", "1000"],
+        time_limit = 20,
+        quick = 5,
+        final = True,
+        latency = "op",
+        cpu = 0.35,
+    ),
+    # 5b runs the kafka node's straightforward lin-kv mode and 5c its efficient owner
+    # mode (challenges/kafka reads KAFKA_MODE), so the board shows what 5c saves.
+    _challenge(
+        id = "5b",
+        name = "Multi-node Kafka-style log",
+        binary = "kafka",
+        workload = "kafka",
+        args = _FLY_TWO_NODES,
+        env = {"KAFKA_MODE": "kv"},
+        time_limit = 20,
+        quick = 5,
+        final = True,
+        latency = "op",
+        cpu = 0.5,
+    ),
+    _challenge(
+        id = "5c",
+        name = "Efficient Kafka-style log",
+        binary = "kafka",
+        workload = "kafka",
+        args = _FLY_TWO_NODES,
+        env = {"KAFKA_MODE": "owner"},
+        time_limit = 20,
+        quick = 5,
+        final = True,
+        latency = "op",
+        cpu = 0.35,
+        # 5b's lin-kv design needs 11.7-12.3 servers msgs/op; the owner design forwards a
+        # send or poll to the key's owner (half the keys) and measures 1.25-1.27: bound it
+        # at 1.3 with 15 % (1.495), still 8x below 5b.
+        bounds = {"net.servers.msgs-per-op": "<= 1.3 margin 15%"},
+    ),
+    _challenge(
+        id = "6a",
+        name = "Single-node transactions",
+        binary = "txn",
+        workload = "txn-rw-register",
+        args = ["--node-count", "1", "--rate", "1000", "--concurrency", "2n", "--consistency-models", "read-uncommitted", "--availability", "total"],
+        time_limit = 20,
+        quick = 5,
+        latency = "op",
+        cpu = 0.4,
+        targets = [_TOTAL_AVAILABILITY],
+    ),
+    _challenge(
+        id = "6b",
+        name = "Read-uncommitted transactions",
+        binary = "txn",
+        workload = "txn-rw-register",
+        args = _FLY_TWO_NODES + ["--consistency-models", "read-uncommitted"],
+        time_limit = 20,
+        quick = 5,
+        latency = "op",
+        cpu = 0.45,
+    ),
+    _challenge(
+        id = "6b-partition",
+        name = "Read-uncommitted, partitioned",
+        binary = "txn",
+        workload = "txn-rw-register",
+        args = _FLY_TWO_NODES + ["--consistency-models", "read-uncommitted", "--availability", "total", "--nemesis", "partition"],
+        time_limit = 20,
+        quick = 10,
+        latency = "op",
+        cpu = 0.4,
+        targets = [_TOTAL_AVAILABILITY],
+    ),
+    _challenge(
+        id = "6c",
+        name = "Read-committed transactions",
+        binary = "txn",
+        workload = "txn-rw-register",
+        args = _FLY_TWO_NODES + ["--consistency-models", "read-committed", "--availability", "total", "--nemesis", "partition"],
+        time_limit = 20,
+        quick = 10,
+        latency = "op",
+        cpu = 0.45,
+        targets = [_TOTAL_AVAILABILITY],
+    ),
+]
+
+CHALLENGES_BY_ID = {c["id"]: c for c in CHALLENGES}

@@ -1,0 +1,102 @@
+"""flyio_test: a Maelstrom test of one of Fly.io's challenges, as tools/flyio/challenges.bzl runs it.
+
+    flyio_test(
+        name = "maelstrom_3d_efficient_test",
+        challenge = "3d",
+        binary = ":broadcast",
+    )
+
+runs Fly.io's 3d command line with its environment and holds the bounds the table states.
+Variants change the command line and then state their own bounds (the table's bounds are
+for the exact command line):
+
+    flyio_test(
+        name = "maelstrom_3d_partition_test",
+        challenge = "3d",
+        binary = ":broadcast",
+        extra_args = ["--nemesis", "partition"],
+    )
+
+and a broken fixture node runs the way the challenge it breaks is run:
+
+    flyio_test(
+        name = "counter_blind_write_test",
+        challenge = "4",
+        binary = "//tools/fixtures/counter-blind-write",
+        expect = "invalid",
+        expect_failure = ['workload.first-error contains "not an acceptable total"'],
+    )
+"""
+
+load("//tools:maelstrom_test.bzl", "maelstrom_test")
+load(":challenges.bzl", "CHALLENGES", "CHALLENGES_BY_ID")
+
+def flyio_test(
+        name,
+        challenge,
+        binary,
+        extra_args = [],
+        time_limit = None,
+        bounds = None,
+        pending_bounds = None,
+        expect = "valid",
+        **kwargs):
+    """A maelstrom_test with the command line, environment and bounds of one challenge.
+
+    Args:
+      name: the test's name.
+      challenge: the challenge's id in CHALLENGES, e.g. "3d".
+      binary: label of the node executable.
+      extra_args: flags after the challenge's own (e.g. --nemesis partition, --seed 2).
+      time_limit: overrides the challenge's --time-limit (fixtures run shorter).
+      bounds: the bounds to hold (dict PATH -> "OP VALUE margin M"); default: the table's,
+        when the test runs the challenge's exact command line and expects a valid run,
+        else none.
+      pending_bounds: as bounds, for the table's pending_bounds.
+      expect: "valid" or "invalid", as maelstrom_test.
+      **kwargs: passed to maelstrom_test (expect_failure, size, tags, ...).
+    """
+    if challenge not in CHALLENGES_BY_ID:
+        fail("flyio_test %s: unknown challenge %r (known: %s)" % (name, challenge, ", ".join([c["id"] for c in CHALLENGES])))
+    c = CHALLENGES_BY_ID[challenge]
+    exact = expect == "valid" and not extra_args and (time_limit == None or time_limit == c["time_limit"])
+    if bounds == None:
+        bounds = c["bounds"] if exact else {}
+    if pending_bounds == None:
+        pending_bounds = c["pending_bounds"] if exact else {}
+    maelstrom_test(
+        name = name,
+        binary = binary,
+        workload = c["workload"],
+        args = c["args"] + ["--time-limit", str(time_limit or c["time_limit"])] + extra_args,
+        env = c["env"],
+        bounds = bounds,
+        pending_bounds = pending_bounds,
+        expect = expect,
+        **kwargs
+    )
+
+def _bound_list(bounds):
+    return [path + " " + rule for path, rule in bounds.items()]
+
+def _go_table():
+    """CHALLENGES as Go reads it: bounds as lists of whole expressions, in order."""
+    out = []
+    for c in CHALLENGES:
+        g = {}
+        for k, v in c.items():
+            if k in ("bounds", "pending_bounds"):
+                v = _bound_list(v)
+            g[k] = v
+        out.append(g)
+    return out
+
+def _challenges_json_impl(ctx):
+    out = ctx.actions.declare_file(ctx.label.name + ".json")
+    ctx.actions.write(out, json.encode_indent(_go_table(), indent = "  ") + "\n")
+    return [DefaultInfo(files = depset([out]))]
+
+challenges_json = rule(
+    implementation = _challenges_json_impl,
+    doc = "Writes CHALLENGES (tools/flyio/challenges.bzl) as <name>.json, for Go.",
+)
