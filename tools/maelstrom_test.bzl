@@ -76,10 +76,10 @@ def maelstrom_test(
       size: the test size; "medium" allows 5 minutes.
       cpu: the cores the run needs, nodes and workbench together (the test log's last
         lines say what a run used: `maelstrom_test: W s wall, U s user + S s system CPU`).
-        Most runs wait on Maelstrom's clock and use a tenth of a core, so Bazel runs
-        several side by side (it fits tests into --local_resources=cpu, all cores by
-        default); a heavier run says more, and a run whose latency figures matter
-        reserves a core of its own.
+        Most runs wait on Maelstrom's clock and use a tenth of a core or less, so Bazel
+        runs several side by side (it fits tests into --local_resources=cpu, all cores
+        by default); a lighter run says less, a heavier one more, and a run whose
+        latency figures matter reserves a margin.
       tags: extra tags; "maelstrom" is always added (bazel test --test_tag_filters=-maelstrom
         leaves these tests out).
       **kwargs: passed to sh_test (timeout, flaky, shard_count, ...).

@@ -40,6 +40,7 @@ def flyio_test(
         bounds = None,
         pending_bounds = None,
         expect = "valid",
+        cpu = None,
         **kwargs):
     """A maelstrom_test with the command line, environment and bounds of one challenge.
 
@@ -54,6 +55,9 @@ def flyio_test(
         else none.
       pending_bounds: as bounds, for the table's pending_bounds.
       expect: "valid" or "invalid", as maelstrom_test.
+      cpu: the cores the run needs (maelstrom_test's cpu); default: the table's measured
+        figure, at least half a core for a quiet (latency-judged) challenge, which must not
+        wait behind the fractional runs Bazel packs beside it.
       **kwargs: passed to maelstrom_test (expect_failure, size, tags, ...).
     """
     if challenge not in CHALLENGES_BY_ID:
@@ -64,9 +68,12 @@ def flyio_test(
         bounds = c["bounds"] if exact else {}
     if pending_bounds == None:
         pending_bounds = c["pending_bounds"] if exact else {}
+    if cpu == None:
+        cpu = max(c["cpu"], 0.5) if c["quiet"] else c["cpu"]
     maelstrom_test(
         name = name,
         binary = binary,
+        cpu = cpu,
         workload = c["workload"],
         args = c["args"] + ["--time-limit", str(time_limit or c["time_limit"])] + extra_args,
         env = c["env"],
