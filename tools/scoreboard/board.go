@@ -53,6 +53,9 @@ type Row struct {
 	P50MS        *float64      `json:"latency_p50_ms,omitempty"`
 	MaxMS        *float64      `json:"latency_max_ms,omitempty"`
 	Targets      []TargetCheck `json:"targets,omitempty"`
+	// Broadcast (3a–3e) is what a broadcast's writer and readers see:
+	// nil for other workloads.
+	Broadcast *BroadcastLatencies `json:"broadcast,omitempty"`
 	FirstErrors  []string      `json:"first_errors,omitempty"`
 	RunDir       string        `json:"run_dir,omitempty"` // relative to scoreboard.json
 	Links        []Link        `json:"links,omitempty"`
@@ -61,6 +64,21 @@ type Row struct {
 	// nodes: divided by WallSeconds, the cores the run kept busy (what
 	// tools/flyio's cpu figures are taken from).
 	CPUSeconds float64 `json:"cpu_seconds"`
+}
+
+// BroadcastLatencies are a broadcast run's three latencies, median and
+// max in ms: the broadcast operation's own (how long a writer is
+// blocked), Maelstrom's stable latency (from the value's acknowledgement
+// to the last read that missed it), and the dissemination latency (from
+// the broadcast's invocation to that read: how soon everyone sees it,
+// whenever the node chose to acknowledge).
+type BroadcastLatencies struct {
+	OKP50MS            *float64 `json:"ok_p50_ms,omitempty"`
+	OKMaxMS            *float64 `json:"ok_max_ms,omitempty"`
+	StableP50MS        *float64 `json:"stable_p50_ms,omitempty"`
+	StableMaxMS        *float64 `json:"stable_max_ms,omitempty"`
+	DisseminationP50MS *float64 `json:"dissemination_p50_ms,omitempty"`
+	DisseminationMaxMS *float64 `json:"dissemination_max_ms,omitempty"`
 }
 
 // Link is a file of the run worth opening, relative to the scoreboard.
@@ -209,6 +227,16 @@ func fillRow(row *Row, c Challenge, runDir string) {
 		p50, mx := quantileOf(ls, 0.5), quantileOf(ls, 1)
 		row.P50MS, row.MaxMS = &p50, &mx
 	}
+	if c.Workload == "broadcast" {
+		row.Broadcast = &BroadcastLatencies{
+			OKP50MS:            res.quantile(0.5, "perf", "latencies", "broadcast"),
+			OKMaxMS:            res.quantile(1, "perf", "latencies", "broadcast"),
+			StableP50MS:        res.quantile(0.5, "workload", "stable-latencies"),
+			StableMaxMS:        res.quantile(1, "workload", "stable-latencies"),
+			DisseminationP50MS: res.quantile(0.5, "workload", "dissemination-latencies"),
+			DisseminationMaxMS: res.quantile(1, "workload", "dissemination-latencies"),
+		}
+	}
 	for _, k := range []string{"workload", "stats", "availability", "net"} {
 		if fe, ok := res.lookup(k, "first-error").(string); ok && fe != "" {
 			row.FirstErrors = append(row.FirstErrors, k+": "+fe)
@@ -334,6 +362,9 @@ func WriteTable(w io.Writer, rows []Row) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := writeBroadcastTable(w, rows); err != nil {
+		return err
+	}
 	for _, r := range rows {
 		if r.Reason != "" {
 			fmt.Fprintf(w, "%s: %s\n", r.ID, r.Reason)
@@ -343,6 +374,30 @@ func WriteTable(w io.Writer, rows []Row) error {
 		}
 	}
 	return nil
+}
+
+// writeBroadcastTable prints the broadcast rows' three latencies, if any
+// broadcast challenge ran.
+func writeBroadcastTable(w io.Writer, rows []Row) error {
+	var bs []Row
+	for _, r := range rows {
+		if r.Broadcast != nil {
+			bs = append(bs, r)
+		}
+	}
+	if len(bs) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "broadcast latency (ms)\tok p50 / max\tstable p50 / max\tdissemination p50 / max")
+	for _, r := range bs {
+		b := r.Broadcast
+		fmt.Fprintf(tw, "%s %s\t%s / %s\t%s / %s\t%s / %s\n", r.ID, r.Name,
+			optMS(b.OKP50MS), optMS(b.OKMaxMS), optMS(b.StableP50MS), optMS(b.StableMaxMS),
+			optMS(b.DisseminationP50MS), optMS(b.DisseminationMaxMS))
+	}
+	return tw.Flush()
 }
 
 // OK reports whether every challenge that ran passed.
@@ -438,7 +493,7 @@ var htmlTemplate = template.Must(template.New("board").Funcs(template.FuncMap{
 <td class="num">{{i .Operations}}</td><td class="num">{{f .Availability 3}}</td><td class="num">{{f .MsgsPerOp 2}}</td>
 <td class="num">{{ms .P50MS}}</td><td class="num">{{ms .MaxMS}}</td>
 <td>{{range .Targets}}<span class="tgt {{if .Met}}met{{else}}miss{{end}}">{{.Text}} {{if .Met}}✓{{else}}✗{{end}}</span> {{else}}valid{{end}}
-<br><code>{{.LatencyKind}} latency</code></td>
+<br><code>{{.LatencyKind}} latency</code>{{with .Broadcast}}<br><code>ok {{ms .OKP50MS}}/{{ms .OKMaxMS}} · stable {{ms .StableP50MS}}/{{ms .StableMaxMS}} · dissemination {{ms .DisseminationP50MS}}/{{ms .DisseminationMaxMS}} ms (p50/max)</code>{{end}}</td>
 <td class="run">{{range .Links}}<a href="{{.Href}}">{{.Name}}</a> {{end}}
 {{if .Reason}}<div class="err">{{.Reason}}</div>{{end}}{{range .FirstErrors}}<div class="err">{{.}}</div>{{end}}</td>
 </tr>

@@ -46,7 +46,9 @@ func broadcastResults(valid bool, msgsPerOp, p50, max float64) string {
   "availability": {"valid?": true, "ok-fraction": 0.998},
   "net": {"valid?": true, "all": {"msgs-per-op": 40.1}, "servers": {"msg-count": 5000, "msgs-per-op": %g}},
   "stats": {"valid?": true, "count": 2012, "ok-count": 2008},
-  "workload": {"valid?": %v, "stable-latencies": {"0": 0, "0.5": %g, "0.95": 500, "0.99": 550, "1": %g}}
+  "perf": {"valid?": true, "latencies": {"broadcast": {"0": 0.2, "0.5": 1.5, "0.95": 9, "0.99": 12, "1": 31}, "read": {"0.5": 1}}},
+  "workload": {"valid?": %v, "stable-latencies": {"0": 0, "0.5": %g, "0.95": 500, "0.99": 550, "1": %g},
+    "dissemination-latencies": {"0": 0, "0.5": 233, "0.95": 301, "0.99": 320, "1": 333}}
 }`, valid, msgsPerOp, valid, p50, max)
 }
 
@@ -61,6 +63,11 @@ func TestStableLatencyRowMeetsTargets(t *testing.T) {
 	}
 	if len(row.Targets) != 3 || !row.Targets[0].Met || !row.Targets[1].Met || !row.Targets[2].Met {
 		t.Errorf("targets = %+v", row.Targets)
+	}
+	b := row.Broadcast
+	if b == nil || *b.OKP50MS != 1.5 || *b.OKMaxMS != 31 || *b.StableP50MS != 140 || *b.StableMaxMS != 198 ||
+		*b.DisseminationP50MS != 233 || *b.DisseminationMaxMS != 333 {
+		t.Errorf("broadcast latencies = %+v", b)
 	}
 }
 
@@ -151,6 +158,7 @@ func TestTableAndJSON(t *testing.T) {
 		"3d Efficient broadcast I", "2.81", "140", "198", "msgs/op<30 ✓  p50<400ms ✓  max<600ms ✓", "PASS",
 		"msgs/op<20 ✗  p50<1s ✓  max<2s ✓", "MISSED",
 		"1 Echo", "SKIPPED",
+		"broadcast latency (ms)", "ok p50 / max", "dissemination p50 / max", "233 / 333",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)

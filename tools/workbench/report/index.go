@@ -251,6 +251,11 @@ func flatten(prefix string, m map[string]any, depth int, out *[]highlight) {
 		keys = append(keys, k)
 	}
 	sortKeys(keys)
+	// Latency quantiles are what a reader looks for first (broadcast's
+	// stable and dissemination latencies); list them before the counts.
+	sort.SliceStable(keys, func(i, j int) bool {
+		return strings.HasSuffix(keys[i], "latencies") && !strings.HasSuffix(keys[j], "latencies")
+	})
 	for _, k := range keys {
 		if k == "valid?" || k == "first-error" {
 			continue

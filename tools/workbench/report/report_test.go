@@ -509,3 +509,21 @@ func TestSeriesBreaksAcrossEmptyWindows(t *testing.T) {
 		t.Errorf("path %q: want two segments (3 joins), the gap left open", path)
 	}
 }
+
+// A broadcast run's summary shows its stable and dissemination latencies
+// ahead of the many counts, which would otherwise push them out.
+func TestWorkloadHighlightsListLatenciesFirst(t *testing.T) {
+	wl := map[string]any{"attempt-count": 3, "duplicated-count": 0, "lost-count": 0, "never-read-count": 0,
+		"stale-count": 1, "stable-count": 3, "unexpected-count": 0, "repeated-in-read-count": 0,
+		"dissemination-latencies": map[string]any{"0": 0, "0.5": 180, "0.95": 300, "0.99": 320, "1": 330},
+		"stable-latencies":        map[string]any{"0": 0, "0.5": 120, "0.95": 250, "0.99": 290, "1": 300}}
+	var hs []highlight
+	flatten("", wl, 0, &hs)
+	got := map[string]string{}
+	for _, h := range hs {
+		got[h.Key] = h.Value
+	}
+	if got["stable-latencies.1"] != "300" || got["dissemination-latencies.1"] != "330" {
+		t.Errorf("highlights %v lack the latencies", hs)
+	}
+}
