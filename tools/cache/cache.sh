@@ -62,7 +62,7 @@ find_nginx() {
   local bin=${NGINX:-}
   if [ -z "$bin" ]; then
     bin=$(command -v nginx) ||
-      die "nginx not found in PATH; install Debian's nginx (apt-get install nginx-light) or set NGINX=/path/to/nginx"
+      die "nginx not found in PATH; install Debian's nginx (apt-get install nginx) or set NGINX=/path/to/nginx"
   fi
   [ -x "$bin" ] || die "NGINX=$bin is not an executable"
   # PUT comes from nginx's own WebDAV module, which Debian builds in; other builds may lack it.

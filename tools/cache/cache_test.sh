@@ -79,7 +79,7 @@ expect "NGINX not executable" 1 "is not an executable" env NGINX="$tmp/none" "$c
 expect "usage" 1 "usage:" "$cache" restart
 
 if ! command -v nginx >/dev/null; then
-  skip "start/status/stop" "nginx is not installed (apt-get install nginx-light)"
+  skip "start/status/stop" "nginx is not installed (apt-get install nginx)"
   skip "port taken" "nginx is not installed"
 else
   # status before start: not running, exit 3.
