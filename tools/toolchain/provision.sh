@@ -17,7 +17,8 @@
 #
 # Atomicity: everything is built in $GLOMERS_TOOLCHAIN_DIR/.tmp.<key>.<pid> and renamed to
 # $GLOMERS_TOOLCHAIN_DIR/<key> only when complete, with the stamp already inside. A run that
-# is interrupted, even by SIGKILL, leaves only a .tmp directory, which the next run deletes.
+# is interrupted, even by SIGKILL, leaves only a .tmp directory (and no mounts), which the
+# next run deletes, whatever key it was for, once no run holds that key's lock.
 # A lock serializes concurrent runs; the later one finds the root done and returns.
 set -euo pipefail
 
@@ -34,6 +35,12 @@ GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 [ -x "$GO" ] || command -v "$GO" >/dev/null ||
   die "provisioning needs the go command (it fetches rules_go, gazelle and the Go SDK from the Go module proxy); install Go or set GO"
 
+# Debian packages of the root (mmdebstrap installs no recommends).
+ROOT_PACKAGES=(bazel-bootstrap bazel-rules-shell ca-certificates file zip mount
+  default-jre-headless git gnuplot-nox graphviz)
+BAZEL_USER=glomers
+BAZEL_UID=10001
+
 MIRROR=${GLOMERS_DEBIAN_MIRROR:-$(debian_mirror)}
 [ -n "$MIRROR" ] ||
   die "no Debian mirror found in ${GLOMERS_APT_DIR:-/etc/apt}/sources.list{,.d/*.sources,.d/*.list}; set GLOMERS_DEBIAN_MIRROR"
@@ -49,29 +56,29 @@ if [ -e "$TOOLCHAIN_STAMP" ]; then
   exit 0
 fi
 
-# Anything left by an interrupted run goes, after its mounts (mmdebstrap mounts /proc,
-# /sys and /dev inside the root while it installs). A <key> directory without a stamp
-# cannot come from this script; it is treated the same way.
-[ -e "$TOOLCHAIN_HOME" ] && mv -T "$TOOLCHAIN_HOME" "$TOOLCHAIN_CACHE/.tmp.$TOOLCHAIN_KEY.stray"
-for stale in "$TOOLCHAIN_CACHE"/.tmp."$TOOLCHAIN_KEY".*; do
-  [ -e "$stale" ] || continue
-  log "removing an incomplete provisioning: $stale"
-  unmount_under "$stale" || die "cannot unmount everything under $stale; remove it by hand"
-  rm -rf "$stale"
-done
+# Anything left by an interrupted run goes. Provisioning runs in a private mount
+# namespace (below), so an interrupted run leaves no mounts; older scripts' leftovers may
+# still hold some, which are undone first. Only directories whose key nobody is
+# provisioning are touched (their lock is free); ours is held already. A <key> directory
+# without a stamp cannot come from this script; it is treated the same way.
+if [ -e "$TOOLCHAIN_HOME" ]; then
+  mv -T "$TOOLCHAIN_HOME" "$TOOLCHAIN_CACHE/.tmp.$TOOLCHAIN_KEY.stray.$$" ||
+    die "cannot move the unfinished $TOOLCHAIN_HOME aside"
+fi
+remove_stale_tmp "$TOOLCHAIN_KEY"
 
 started=$SECONDS
 TMP=$TOOLCHAIN_CACHE/.tmp.$TOOLCHAIN_KEY.$$
 LOG=$TOOLCHAIN_CACHE/$TOOLCHAIN_KEY.log
 cleanup() {
-  unmount_under "$TMP" && rm -rf "$TMP"
+  rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir -p "$TMP"
 : >"$LOG"
-log "provisioning the Bazel $BAZEL_VERSION toolchain into $TOOLCHAIN_HOME (4-5 minutes, 1.5 GB; log: $LOG)"
+log "provisioning the Bazel $BAZEL_VERSION toolchain into $TOOLCHAIN_HOME (2-4 minutes, 1.6 GB; log: $LOG)"
 
 # 1. The Debian root with Bazel ------------------------------------------------------
 if ! command -v mmdebstrap >/dev/null; then
@@ -82,10 +89,15 @@ fi
 ROOT=$TMP/root
 # Check-Valid-Until=false: the mirror may serve a frozen snapshot whose sid Release
 # file has expired. (Leaving out /usr/share/man breaks the JDK's postinst.) Bazel's test
-# runner needs zip and file to pack a test's undeclared outputs.
-mmdebstrap --mode=root --variant=apt \
+# runner needs zip and file to pack a test's undeclared outputs; tools/bazel needs mount
+# (an id-mapped bind of the workspace, which the host's util-linux may be too old for).
+# What a real Maelstrom runs besides its own jar: java (>= 11), git (Jepsen logs the
+# commit at test start), gnuplot (the latency and rate plots) and graphviz's dot.
+# mmdebstrap's own mounts (/proc, /dev, ...) go into a private mount namespace that dies
+# with it, so even a SIGKILL leaves no mount behind.
+unshare --mount --propagation private mmdebstrap --mode=root --variant=apt \
   --aptopt='Acquire::Check-Valid-Until "false"' \
-  --include=bazel-bootstrap,bazel-rules-shell,ca-certificates,file,zip \
+  --include="$(IFS=,; echo "${ROOT_PACKAGES[*]}")" \
   "$DEBIAN_SUITE" "$ROOT" "deb $MIRROR $DEBIAN_SUITE main" >>"$LOG" 2>&1 ||
   die "mmdebstrap failed to build a Debian $DEBIAN_SUITE root from $MIRROR; see $LOG"
 
@@ -103,7 +115,27 @@ case $have in
   *) die "Debian $DEBIAN_SUITE has bazel-rules-shell $have, but versions.env pins rules_shell $RULES_SHELL_VERSION" ;;
 esac
 RULES_SHELL_DIR=/usr/share/bazel/rules/shell
+# (The JVM needs /proc, mounted for it in a namespace of its own.)
+have=$(unshare --mount --propagation private /bin/sh -c 'mount -t proc proc "$1/proc" && chroot "$1" java -version' _ "$ROOT" 2>&1) ||
+  die "java -version failed inside the root: $have"
+have=$(sed -n 's/.*version "\([0-9]*\).*/\1/p' <<<"$have" | head -n1)
+[ "${have:-0}" -ge 11 ] || die "the root's java is version ${have:-unknown}; Maelstrom needs 11 or later"
+
+# Bazel, its actions and the tests run as this unprivileged user (tools/bazel). Written
+# straight into the root's passwd and group: useradd is not in a minimal root.
+echo "$BAZEL_USER:x:$BAZEL_UID:$BAZEL_UID:Bazel in tools/bazel:/home/$BAZEL_USER:/bin/bash" >>"$ROOT/etc/passwd"
+echo "$BAZEL_USER:x:$BAZEL_UID:" >>"$ROOT/etc/group"
+install -d -m 755 -o "$BAZEL_UID" -g "$BAZEL_UID" "$ROOT/home/$BAZEL_USER"
+# A workspace below /root is mounted at its own path: the user must be able to pass /root.
+chmod 755 "$ROOT/root"
 sync_ca_certs "$ROOT" || die "update-ca-certificates failed inside the root"
+
+# Debian's system bazelrc turns on --sandbox_debug, which keeps every action's sandbox
+# on disk and prints pages of sandbox logs per action; it comes after our
+# /etc/bazel.bazelrc, so it is taken out here.
+sed -i '/^build --sandbox_debug$/d' "$ROOT/etc/bazel/bazelrc"
+! grep -q sandbox_debug "$ROOT/etc/bazel/bazelrc" || die "could not turn off --sandbox_debug in $ROOT/etc/bazel/bazelrc"
+debian_seconds=$((SECONDS - started))
 
 # 2. Bazel modules and the Go SDK from the Go module proxy --------------------------
 # A private module cache and an empty working directory: nothing of the host's Go setup
@@ -219,6 +251,7 @@ key=$TOOLCHAIN_KEY
 date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 mirror=$MIRROR
 seconds=$((SECONDS - started))
+debian_seconds=$debian_seconds
 EOF
 sed -n 's/^\([A-Z_]*=.*\)/\1/p' "$TOOLCHAIN_SRC/versions.env" >>"$TMP/provisioned"
 rm -rf "$TMP/gomod" "$TMP/gowd" "$TMP/sdk"
