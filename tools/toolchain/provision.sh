@@ -70,7 +70,9 @@ remove_stale_tmp "$TOOLCHAIN_KEY"
 started=$SECONDS
 TMP=$TOOLCHAIN_CACHE/.tmp.$TOOLCHAIN_KEY.$$
 LOG=$TOOLCHAIN_CACHE/$TOOLCHAIN_KEY.log
+fetch_pid=
 cleanup() {
+  [ -z "$fetch_pid" ] || kill "$fetch_pid" 2>/dev/null || true
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -79,6 +81,103 @@ trap 'exit 143' TERM
 mkdir -p "$TMP"
 : >"$LOG"
 log "provisioning the Bazel $BAZEL_VERSION toolchain into $TOOLCHAIN_HOME (2-4 minutes, 1.6 GB; log: $LOG)"
+
+# 2. Bazel modules and the Go SDK from the Go module proxy --------------------------
+# Fetched into $STAGE/opt (moved into the root's /opt at the end) while mmdebstrap runs:
+# the two do not depend on each other, and the download and the SDK's repacking would
+# otherwise add half a minute after mmdebstrap.
+STAGE=$TMP/stage
+MODULES=/opt/bazel-modules
+GO_DIST=/opt/go-dist
+# (The here-document's end marker stays in column 1.)
+fetch_modules() {
+  # A private module cache and an empty working directory: nothing of the host's Go setup
+  # (go.work, a module, the toolchain switch) takes part.
+  mkdir -p "$TMP/gomod" "$TMP/gowd"
+  go_download() {
+    local json dir
+    json=$(cd "$TMP/gowd" && GOMODCACHE="$TMP/gomod" GOFLAGS=-modcacherw GOWORK=off GOTOOLCHAIN=local \
+      GO111MODULE=on "$GO" mod download -json "$1" 2>>"$LOG") || true
+    dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
+    [ -n "$dir" ] || die "go mod download $1 failed: $(sed -n 's/^[[:space:]]*"Error": //p' <<<"$json")"
+    echo "$dir"
+  }
+  # Module zips carry no file modes: scripts (files starting with #!) get their x bit back.
+  restore_exec_bits() {
+    chmod -R u+w,a+rX "$1"
+    find "$1" -type f -exec sh -c 'for f; do [ "$(head -c2 "$f")" = "#!" ] && chmod +x "$f"; done; true' _ {} +
+  }
+
+  M=$STAGE$MODULES
+  mkdir -p "$M"
+  rules_go=$(go_download "github.com/bazelbuild/rules_go@$RULES_GO_VERSION")
+  cp -r "$rules_go" "$M/rules_go"
+  gazelle=$(go_download "github.com/bazelbuild/bazel-gazelle@$GAZELLE_VERSION")
+  cp -r "$gazelle" "$M/gazelle"
+  have=$(awk '$1 == "github.com/bazel-contrib/bazel-gazelle/v2" { print $2; exit }' "$gazelle/go.mod")
+  [ "$have" = "$GAZELLE_V2_VERSION" ] ||
+    die "gazelle $GAZELLE_VERSION requires bazel-gazelle/v2 ${have:-(none)}, but versions.env pins $GAZELLE_V2_VERSION"
+  # gazelle's v2/ is a nested Go module, so its module zip lacks it: graft it back in.
+  chmod u+w "$M/gazelle"
+  gazelle_v2=$(go_download "github.com/bazel-contrib/bazel-gazelle/v2@$GAZELLE_V2_VERSION")
+  cp -r "$gazelle_v2" "$M/gazelle/v2"
+  [ -e "$M/gazelle/v2/go.sum" ] || : >"$M/gazelle/v2/go.sum"
+  restore_exec_bits "$M/rules_go"
+  restore_exec_bits "$M/gazelle"
+
+  # The Go SDK is served to rules_go's own go_sdk.download() as the version list and
+  # archive it would otherwise fetch from the Go website: a reproducible tar.gz of the SDK
+  # module with go/ as its top directory (the patch below points rules_go at these files).
+  sdk=$(go_download "$GO_SDK_MODULE")
+  mkdir -p "$TMP/sdk"
+  cp -r "$sdk" "$TMP/sdk/go"
+  chmod -R u+w,a+rX "$TMP/sdk/go"
+  chmod +x "$TMP"/sdk/go/bin/* "$TMP"/sdk/go/pkg/tool/*/*
+  have=$(GOROOT="$TMP/sdk/go" GOTOOLCHAIN=local "$TMP/sdk/go/bin/go" env GOVERSION)
+  [ "$have" = "go$GO_SDK_VERSION" ] || die "the SDK module $GO_SDK_MODULE reports $have, not go$GO_SDK_VERSION"
+  mkdir -p "$STAGE$GO_DIST"
+  sdk_archive=go$GO_SDK_VERSION.linux-amd64.tar.gz
+  tar -C "$TMP/sdk" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - go |
+    gzip -n >"$STAGE$GO_DIST/$sdk_archive"
+  sdk_sha=$(sha256sum "$STAGE$GO_DIST/$sdk_archive" | cut -c1-64)
+  cat >"$STAGE$GO_DIST/versions.json" <<EOF
+  [
+   {
+    "version": "go$GO_SDK_VERSION",
+    "stable": true,
+    "files": [
+     {
+      "filename": "$sdk_archive",
+      "os": "linux",
+      "arch": "amd64",
+      "version": "go$GO_SDK_VERSION",
+      "sha256": "$sdk_sha",
+      "size": $(stat -c %s "$STAGE$GO_DIST/$sdk_archive"),
+      "kind": "archive"
+     }
+    ]
+   }
+  ]
+EOF
+
+  # Stub modules for dependencies with no offline source.
+  cp -r "$TOOLCHAIN_SRC"/stubs/* "$M/"
+
+  # rules_go's go_sdk.download fetches the SDK version list and the SDK archive from the Go
+  # website by URL. In this offline copy of rules_go those URLs (matched by path, whatever
+  # the host) become the files made above; rules_go still checks the archive's digest.
+  # (Bazel 7's URL rewriter cannot rewrite to file:// URLs, hence a patch.)
+  sed -i -E \
+    -e 's#"https://[^"]*/dl/\?mode=json[^"]*"#"file://'"$GO_DIST"'/versions.json"#' \
+    -e 's#"https://[^"]*/go/\{\}"#"file://'"$GO_DIST"'/{}"#' \
+    "$M/rules_go/go/private/sdk.bzl" "$M/rules_go/go/private/extensions.bzl"
+  have=$(cat "$M/rules_go/go/private/sdk.bzl" "$M/rules_go/go/private/extensions.bzl" | grep -c "file://$GO_DIST/" || true)
+  [ "$have" = 4 ] || die "rules_go $RULES_GO_VERSION: expected 4 SDK URLs to point at $GO_DIST, patched $have"
+}
+
+log "fetching rules_go $RULES_GO_VERSION, gazelle $GAZELLE_VERSION and Go $GO_SDK_VERSION (alongside mmdebstrap)"
+fetch_modules &
+fetch_pid=$!
 
 # 1. The Debian root with Bazel ------------------------------------------------------
 if ! command -v mmdebstrap >/dev/null; then
@@ -94,9 +193,10 @@ ROOT=$TMP/root
 # What a real Maelstrom runs besides its own jar: java (>= 11), git (Jepsen logs the
 # commit at test start), gnuplot (the latency and rate plots) and graphviz's dot.
 # mmdebstrap's own mounts (/proc, /dev, ...) go into a private mount namespace that dies
-# with it, so even a SIGKILL leaves no mount behind.
+# with it, so even a SIGKILL leaves no mount behind. force-unsafe-io: dpkg skips its
+# fsyncs (an interrupted run's root is thrown away anyway).
 unshare --mount --propagation private mmdebstrap --mode=root --variant=apt \
-  --aptopt='Acquire::Check-Valid-Until "false"' \
+  --aptopt='Acquire::Check-Valid-Until "false"' --dpkgopt=force-unsafe-io \
   --include="$(IFS=,; echo "${ROOT_PACKAGES[*]}")" \
   "$DEBIAN_SUITE" "$ROOT" "deb $MIRROR $DEBIAN_SUITE main" >>"$LOG" 2>&1 ||
   die "mmdebstrap failed to build a Debian $DEBIAN_SUITE root from $MIRROR; see $LOG"
@@ -137,93 +237,15 @@ sed -i '/^build --sandbox_debug$/d' "$ROOT/etc/bazel/bazelrc"
 ! grep -q sandbox_debug "$ROOT/etc/bazel/bazelrc" || die "could not turn off --sandbox_debug in $ROOT/etc/bazel/bazelrc"
 debian_seconds=$((SECONDS - started))
 
-# 2. Bazel modules and the Go SDK from the Go module proxy --------------------------
-# A private module cache and an empty working directory: nothing of the host's Go setup
-# (go.work, a module, the toolchain switch) takes part.
-mkdir -p "$TMP/gomod" "$TMP/gowd"
-go_download() {
-  local json dir
-  json=$(cd "$TMP/gowd" && GOMODCACHE="$TMP/gomod" GOFLAGS=-modcacherw GOWORK=off GOTOOLCHAIN=local \
-    GO111MODULE=on "$GO" mod download -json "$1" 2>>"$LOG") || true
-  dir=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")
-  [ -n "$dir" ] || die "go mod download $1 failed: $(sed -n 's/^[[:space:]]*"Error": //p' <<<"$json")"
-  echo "$dir"
-}
-# Module zips carry no file modes: scripts (files starting with #!) get their x bit back.
-restore_exec_bits() {
-  chmod -R u+w,a+rX "$1"
-  find "$1" -type f -exec sh -c 'for f; do [ "$(head -c2 "$f")" = "#!" ] && chmod +x "$f"; done; true' _ {} +
-}
+# (fetch_modules said what failed, if anything did.)
+wait "$fetch_pid" || exit 1
+fetch_pid=
+mkdir -p "$ROOT/opt"
+mv "$STAGE$MODULES" "$ROOT$MODULES"
+mv "$STAGE$GO_DIST" "$ROOT$GO_DIST"
 
-MODULES=/opt/bazel-modules
-M=$ROOT$MODULES
-mkdir -p "$M"
-log "fetching rules_go $RULES_GO_VERSION, gazelle $GAZELLE_VERSION and Go $GO_SDK_VERSION"
-rules_go=$(go_download "github.com/bazelbuild/rules_go@$RULES_GO_VERSION")
-cp -r "$rules_go" "$M/rules_go"
-gazelle=$(go_download "github.com/bazelbuild/bazel-gazelle@$GAZELLE_VERSION")
-cp -r "$gazelle" "$M/gazelle"
-have=$(awk '$1 == "github.com/bazel-contrib/bazel-gazelle/v2" { print $2; exit }' "$gazelle/go.mod")
-[ "$have" = "$GAZELLE_V2_VERSION" ] ||
-  die "gazelle $GAZELLE_VERSION requires bazel-gazelle/v2 ${have:-(none)}, but versions.env pins $GAZELLE_V2_VERSION"
-# gazelle's v2/ is a nested Go module, so its module zip lacks it: graft it back in.
-chmod u+w "$M/gazelle"
-gazelle_v2=$(go_download "github.com/bazel-contrib/bazel-gazelle/v2@$GAZELLE_V2_VERSION")
-cp -r "$gazelle_v2" "$M/gazelle/v2"
-[ -e "$M/gazelle/v2/go.sum" ] || : >"$M/gazelle/v2/go.sum"
-restore_exec_bits "$M/rules_go"
-restore_exec_bits "$M/gazelle"
+# 3. Bazel's configuration inside the root ------------------------------------------
 
-# The Go SDK is served to rules_go's own go_sdk.download() as the version list and
-# archive it would otherwise fetch from the Go website: a reproducible tar.gz of the SDK
-# module with go/ as its top directory (step 4 points rules_go at these files).
-sdk=$(go_download "$GO_SDK_MODULE")
-mkdir -p "$TMP/sdk"
-cp -r "$sdk" "$TMP/sdk/go"
-chmod -R u+w,a+rX "$TMP/sdk/go"
-chmod +x "$TMP"/sdk/go/bin/* "$TMP"/sdk/go/pkg/tool/*/*
-have=$(GOROOT="$TMP/sdk/go" GOTOOLCHAIN=local "$TMP/sdk/go/bin/go" env GOVERSION)
-[ "$have" = "go$GO_SDK_VERSION" ] || die "the SDK module $GO_SDK_MODULE reports $have, not go$GO_SDK_VERSION"
-GO_DIST=/opt/go-dist
-mkdir -p "$ROOT$GO_DIST"
-sdk_archive=go$GO_SDK_VERSION.linux-amd64.tar.gz
-tar -C "$TMP/sdk" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - go |
-  gzip -n >"$ROOT$GO_DIST/$sdk_archive"
-sdk_sha=$(sha256sum "$ROOT$GO_DIST/$sdk_archive" | cut -c1-64)
-cat >"$ROOT$GO_DIST/versions.json" <<EOF
-[
- {
-  "version": "go$GO_SDK_VERSION",
-  "stable": true,
-  "files": [
-   {
-    "filename": "$sdk_archive",
-    "os": "linux",
-    "arch": "amd64",
-    "version": "go$GO_SDK_VERSION",
-    "sha256": "$sdk_sha",
-    "size": $(stat -c %s "$ROOT$GO_DIST/$sdk_archive"),
-    "kind": "archive"
-   }
-  ]
- }
-]
-EOF
-
-# 3. Stub modules for dependencies with no offline source ---------------------------
-cp -r "$TOOLCHAIN_SRC"/stubs/* "$M/"
-
-# 4. Bazel's configuration inside the root ------------------------------------------
-# rules_go's go_sdk.download fetches the SDK version list and the SDK archive from the Go
-# website by URL. In this offline copy of rules_go those URLs (matched by path, whatever
-# the host) become the files made above; rules_go still checks the archive's digest.
-# (Bazel 7's URL rewriter cannot rewrite to file:// URLs, hence a patch.)
-sed -i -E \
-  -e 's#"https://[^"]*/dl/\?mode=json[^"]*"#"file://'"$GO_DIST"'/versions.json"#' \
-  -e 's#"https://[^"]*/go/\{\}"#"file://'"$GO_DIST"'/{}"#' \
-  "$M/rules_go/go/private/sdk.bzl" "$M/rules_go/go/private/extensions.bzl"
-have=$(cat "$M/rules_go/go/private/sdk.bzl" "$M/rules_go/go/private/extensions.bzl" | grep -c "file://$GO_DIST/" || true)
-[ "$have" = 4 ] || die "rules_go $RULES_GO_VERSION: expected 4 SDK URLs to point at $GO_DIST, patched $have"
 # /etc/bazel.bazelrc is try-imported by Debian's /etc/bazel/bazelrc, which already
 # overrides the modules Debian packages (platforms, rules_cc/java/proto/python/license,
 # bazel_skylib, bazel_features).
@@ -254,7 +276,7 @@ seconds=$((SECONDS - started))
 debian_seconds=$debian_seconds
 EOF
 sed -n 's/^\([A-Z_]*=.*\)/\1/p' "$TOOLCHAIN_SRC/versions.env" >>"$TMP/provisioned"
-rm -rf "$TMP/gomod" "$TMP/gowd" "$TMP/sdk"
+rm -rf "$TMP/gomod" "$TMP/gowd" "$TMP/sdk" "$STAGE"
 mv -T "$TMP" "$TOOLCHAIN_HOME"
 trap - EXIT
 log "provisioned $TOOLCHAIN_HOME in $((SECONDS - started)) s ($(du -sh "$TOOLCHAIN_HOME" | cut -f1))"
