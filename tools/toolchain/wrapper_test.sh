@@ -240,8 +240,10 @@ if [ "$(id -u)" != 0 ] || [ ! -e "$real_cache/$key/provisioned" ]; then
   echo "SKIP Bazel in the root: no provisioned root of key $key in $real_cache"
 else
   export GLOMERS_TOOLCHAIN_DIR=$real_cache
-  ws=$tmp/probe-ws
-  mkdir -p "$ws" "$tmp/mdir"
+  # Not below /tmp: Bazel's sandbox then gives actions an empty /tmp of their own, which
+  # must not hide a launcher below /tmp (as $tmp/mdir is).
+  ws=$(mktemp -d /var/tmp/glomers-probe.XXXXXX)
+  mkdir -p "$tmp/mdir"
   cat >"$ws/MODULE.bazel" <<'EOF'
 module(name = "probe")
 bazel_dep(name = "rules_go", version = "0.59.0")
@@ -329,7 +331,7 @@ EOF
   fi
   tb shutdown >/dev/null 2>&1
   md5=$(printf %s "$ws" | md5sum | cut -c1-32)
-  rm -rf "${real_cache:?}/$key/bazel/$md5"
+  rm -rf "${real_cache:?}/$key/bazel/$md5" "$ws"
 fi
 
 echo "wrapper_test: $passed passed, $failed failed"
