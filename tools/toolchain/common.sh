@@ -39,10 +39,12 @@ unmount_under() {
   local m pass
   # Several passes: a mount can hide another one below it until it is gone itself.
   for pass in 1 2 3; do
+    # All private first: were one a shared peer of a host mount (an rbind of /dev that
+    # was never made a slave), unmounting below it would unmount the host's own too.
     while IFS= read -r m; do
-      # Private first: were it a shared peer of a host mount (an rbind of /dev that was
-      # never made a slave), unmounting below it would unmount the host's own.
       mount --make-private "$m" 2>/dev/null || true
+    done < <(mounts_under "$1")
+    while IFS= read -r m; do
       umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
     done < <(mounts_under "$1")
     [ -z "$(mounts_under "$1")" ] && return 0
