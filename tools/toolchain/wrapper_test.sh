@@ -174,8 +174,19 @@ if [ "$(id -u)" = 0 ]; then
   flock -o "$c/fedcba9876543210.lock" sleep 30 &
   holder=$!
   sleep 0.3
-  unshare --mount --propagation private /bin/bash -c '
-    mount --bind "$1" "$2" && shift 2 && exec "$@"' _ "$tmp/victim" "$c/.tmp.$key.4242/root/proc" \
+  # Also a shared rbind of a stand-in for the host's /dev with its pts: unmounting the
+  # leftover must not unmount the original's pts through propagation.
+  mkdir -p "$tmp/hostdev" "$c/.tmp.$key.4242/root/dev"
+  tmp=$tmp unshare --mount --propagation private /bin/bash -c '
+    set -e
+    mount --bind "$1" "$2"
+    mount -t tmpfs tmpfs "$3" && mkdir "$3/pts" && mount -t tmpfs tmpfs "$3/pts"
+    mount --make-rshared "$3"
+    mount --rbind "$3" "$4"
+    shift 4
+    "$@" || true
+    mountpoint -q "$tmp/hostdev/pts" && touch "$tmp/hostdev.kept"' _ \
+    "$tmp/victim" "$c/.tmp.$key.4242/root/proc" "$tmp/hostdev" "$c/.tmp.$key.4242/root/dev" \
     env GLOMERS_TOOLCHAIN_DIR="$c" GLOMERS_DEBIAN_MIRROR=http://mirror.invalid/debian \
     "$repo/tools/toolchain/provision.sh" >/dev/null 2>"$tmp/c11.err"
   kill "$holder" 2>/dev/null
@@ -184,6 +195,8 @@ if [ "$(id -u)" = 0 ]; then
     bad "provisioning recovers from unfinished runs" "stopped before mmdebstrap: $(cat "$tmp/c11.err")"
   elif [ ! -e "$tmp/victim/keep" ]; then
     bad "provisioning recovers from unfinished runs" "deleted through a leftover mount"
+  elif [ ! -e "$tmp/hostdev.kept" ]; then
+    bad "provisioning recovers from unfinished runs" "unmounting a leftover shared /dev unmounted the original's pts"
   elif [ "$left" != ".tmp.fedcba9876543210.88 " ]; then
     bad "provisioning recovers from unfinished runs" "left: '$left'; want only the locked .tmp.fedcba9876543210.88"
   else
