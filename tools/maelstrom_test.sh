@@ -25,12 +25,12 @@ fi
 want=$1
 node=$(rlocation "$3")
 [ -n "$node" ] || { echo "maelstrom_test: no runfile $3" >&2; exit 1; }
-if [ -n "${MAELSTROM:-}" ]; then
-  runner=$MAELSTROM
-else
-  runner=$(rlocation "$2")
-  [ -n "$runner" ] || { echo "maelstrom_test: no runfile $2" >&2; exit 1; }
-fi
+workbench=$(rlocation "$2")
+[ -n "$workbench" ] || { echo "maelstrom_test: no runfile $2" >&2; exit 1; }
+runner=${MAELSTROM:-$workbench}
+# For a stand-in launcher (tools/toolchain/testdata/maelstrom-standin): what to hand the
+# run to. A real Maelstrom ignores it.
+export GLOMERS_WORKBENCH=$workbench
 resultcheck=$(rlocation "$4")
 [ -n "$resultcheck" ] || { echo "maelstrom_test: no runfile $4" >&2; exit 1; }
 shift 4
@@ -67,8 +67,11 @@ got=$?
 set -e
 
 if [ -n "${TEST_UNDECLARED_OUTPUTS_DIR:-}" ] && [ -d store ]; then
+  # Both Maelstrom (Jepsen) and the workbench write store/<workload>/<time>/ plus the
+  # relative symlinks store/latest, store/current and store/<workload>/latest to it. The
+  # run directories are copied; the links, which would only name them a second time
+  # (and which Bazel's zip of the outputs would follow), are left out.
   cp -a store "$TEST_UNDECLARED_OUTPUTS_DIR/"
-  # Maelstrom's store/latest links point at runs that are copied already.
   find "$TEST_UNDECLARED_OUTPUTS_DIR/store" -type l -delete
 fi
 

@@ -39,12 +39,43 @@ unmount_under() {
   local m pass
   # Several passes: a mount can hide another one below it until it is gone itself.
   for pass in 1 2 3; do
+    # All private first: were one a shared peer of a host mount (an rbind of /dev that
+    # was never made a slave), unmounting below it would unmount the host's own too.
+    while IFS= read -r m; do
+      mount --make-private "$m" 2>/dev/null || true
+    done < <(mounts_under "$1")
     while IFS= read -r m; do
       umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
     done < <(mounts_under "$1")
     [ -z "$(mounts_under "$1")" ] && return 0
   done
   return 1
+}
+
+# Removes the unfinished provisionings (.tmp.<key>.*) that no running provisioning owns:
+# those of key $1, whose lock the caller holds, and those of any key whose lock is free.
+# Mounts left inside by older versions of provision.sh (which mounted in the host's
+# namespace) are undone first, so that rm never reaches through one.
+remove_stale_tmp() {
+  local own=$1 stale key
+  for stale in "$TOOLCHAIN_CACHE"/.tmp.*; do
+    [ -e "$stale" ] || continue
+    key=${stale#"$TOOLCHAIN_CACHE/.tmp."}
+    key=${key%%.*}
+    if [ "$key" != "$own" ]; then
+      # Held by a provisioning of that key that is still running: leave it alone.
+      ( flock -n 7 || exit 1; remove_dir "$stale" ) 7>>"$TOOLCHAIN_CACHE/$key.lock" || continue
+    else
+      remove_dir "$stale"
+    fi
+  done
+}
+
+# rm -rf $1, after making sure that no mount in this namespace lies below it.
+remove_dir() {
+  echo "tools/bazel: removing $1" >&2
+  unmount_under "$1" || die "cannot unmount everything under $1 (see: grep '$1' /proc/self/mountinfo)"
+  rm -rf --one-file-system "$1" || die "cannot remove $1"
 }
 
 # Makes the root trust the host's locally added CA certificates (gazelle's go_deps
