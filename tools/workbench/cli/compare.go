@@ -3,9 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
 	"strings"
 
 	runreport "github.com/glomers/glomers/tools/workbench/report"
@@ -82,7 +80,7 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%-*s  %10s  %10s  %s\n", width, "figure", "A", "B", "B - A")
 	for _, r := range rows {
-		fmt.Fprintf(stdout, "%-*s  %10s  %10s  %s\n", width, r.Name, figure(r.A, r.HasA), figure(r.B, r.HasB), strings.TrimSpace(diff(r)+" "+mark(r)))
+		fmt.Fprintf(stdout, "%-*s  %10s  %10s  %s\n", width, r.Name, r.AText(), r.BText(), strings.TrimSpace(r.DiffText()+" "+mark(r)))
 	}
 	if svg := p.last("svg"); svg != "" {
 		plot := runreport.CompareSVG(a.Dir, b.Dir, runs.Latencies(a.Results, a.History), runs.Latencies(b.Results, b.History))
@@ -105,27 +103,6 @@ func verdictOf(res map[string]any) string {
 		return "no results"
 	}
 	return "unknown"
-}
-
-func figure(v float64, ok bool) string {
-	if !ok {
-		return "—"
-	}
-	return strconv.FormatFloat(v, 'g', 5, 64)
-}
-
-func diff(r runs.Row) string {
-	if !r.HasA || !r.HasB {
-		return ""
-	}
-	s := strconv.FormatFloat(r.Diff, 'g', 4, 64)
-	if r.Diff > 0 {
-		s = "+" + s
-	}
-	if !math.IsNaN(r.Pct) && r.Diff != 0 {
-		s += fmt.Sprintf(" (%+.0f%%)", r.Pct)
-	}
-	return s
 }
 
 func mark(r runs.Row) string {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/tools/workbench/network"
+
+	"github.com/glomers/glomers/tools/workbench/process/hostiletest"
 )
 
 // hostileNode is testdata/hostile, built once by TestMain ("" when there
@@ -30,22 +32,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if bin := os.Getenv("HOSTILE_BIN"); bin != "" {
-		// Under Bazel: a data dependency, relative to the runfiles root.
-		if srcdir := os.Getenv("TEST_SRCDIR"); srcdir != "" && !filepath.IsAbs(bin) {
-			bin = filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), bin)
-		}
-		hostileNode = bin
-	} else if goBin, err := exec.LookPath("go"); err == nil {
-		bin := filepath.Join(dir, "hostile")
-		cmd := exec.Command(goBin, "build", "-o", bin, "./testdata/hostile")
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "build hostile node:", err)
-			os.Exit(1)
-		}
-		hostileNode = bin
+	bin, err := hostiletest.Binary(dir, "./testdata/hostile")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
+	hostileNode = bin
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +14,8 @@ import (
 	"github.com/glomers/glomers/tools/workbench/network"
 	"github.com/glomers/glomers/tools/workbench/workload"
 	"github.com/glomers/glomers/tools/workbench/workload/echo"
+
+	"github.com/glomers/glomers/tools/workbench/process/hostiletest"
 )
 
 // hostileNode is ../process/testdata/hostile, built once by TestMain (""
@@ -27,22 +28,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if bin := os.Getenv("HOSTILE_BIN"); bin != "" {
-		// Under Bazel: a data dependency, relative to the runfiles root.
-		if srcdir := os.Getenv("TEST_SRCDIR"); srcdir != "" && !filepath.IsAbs(bin) {
-			bin = filepath.Join(srcdir, os.Getenv("TEST_WORKSPACE"), bin)
-		}
-		hostileNode = bin
-	} else if goBin, err := exec.LookPath("go"); err == nil {
-		bin := filepath.Join(dir, "hostile")
-		cmd := exec.Command(goBin, "build", "-o", bin, "../process/testdata/hostile")
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "build hostile node:", err)
-			os.Exit(1)
-		}
-		hostileNode = bin
+	bin, err := hostiletest.Binary(dir, "../process/testdata/hostile")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
+	hostileNode = bin
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

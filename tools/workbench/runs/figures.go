@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/glomers/glomers/tools/workbench/history"
@@ -122,6 +123,34 @@ type Row struct {
 	Better     bool    // B is better than A by this figure
 	Worse      bool    // B is worse than A by this figure
 	Direction  int     // the figure's Better: -1, 0 or +1
+}
+
+// AText and BText are the row's two figures as a table shows them ("—"
+// where a run lacks the figure).
+func (r Row) AText() string { return figureText(r.A, r.HasA) }
+func (r Row) BText() string { return figureText(r.B, r.HasB) }
+
+func figureText(v float64, ok bool) string {
+	if !ok {
+		return "—"
+	}
+	return strconv.FormatFloat(v, 'g', 5, 64)
+}
+
+// DiffText is B − A with its sign and, where A is not 0, the change in
+// percent; "" unless both runs have the figure.
+func (r Row) DiffText() string {
+	if !r.HasA || !r.HasB {
+		return ""
+	}
+	s := strconv.FormatFloat(r.Diff, 'g', 4, 64)
+	if r.Diff > 0 {
+		s = "+" + s
+	}
+	if !math.IsNaN(r.Pct) && r.Diff != 0 {
+		s += fmt.Sprintf(" (%+.0f%%)", r.Pct)
+	}
+	return s
 }
 
 // Compare lines up the figures of run A and run B, A's order first, then

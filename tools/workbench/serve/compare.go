@@ -3,9 +3,7 @@ package serve
 import (
 	"fmt"
 	"html/template"
-	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/glomers/glomers/tools/workbench/report"
 	"github.com/glomers/glomers/tools/workbench/runs"
@@ -61,8 +59,8 @@ func (s *Server) serveCompare(w http.ResponseWriter, r *http.Request, svg bool) 
 		})
 	}
 	for _, row := range runs.Compare(runs.Figures(a.Results, a.History), runs.Figures(b.Results, b.History)) {
-		page.Rows = append(page.Rows, compareRow{Name: row.Name, A: cell(row.A, row.HasA), B: cell(row.B, row.HasB),
-			Diff: diffCell(row), Class: map[bool]string{true: "better"}[row.Better] + map[bool]string{true: "worse"}[row.Worse]})
+		page.Rows = append(page.Rows, compareRow{Name: row.Name, A: row.AText(), B: row.BText(),
+			Diff: row.DiffText(), Class: map[bool]string{true: "better"}[row.Better] + map[bool]string{true: "worse"}[row.Worse]})
 	}
 	writePage(w, r, compareTemplate, page)
 }
@@ -79,27 +77,6 @@ type compareRun struct {
 
 type compareRow struct {
 	Name, A, B, Diff, Class string
-}
-
-func cell(v float64, ok bool) string {
-	if !ok {
-		return "—"
-	}
-	return strconv.FormatFloat(v, 'g', 5, 64)
-}
-
-func diffCell(r runs.Row) string {
-	if !r.HasA || !r.HasB {
-		return ""
-	}
-	s := strconv.FormatFloat(r.Diff, 'g', 4, 64)
-	if r.Diff > 0 {
-		s = "+" + s
-	}
-	if !math.IsNaN(r.Pct) && r.Diff != 0 {
-		s += fmt.Sprintf(" (%+.0f%%)", r.Pct)
-	}
-	return s
 }
 
 var compareTemplate = template.Must(template.New("compare").Parse(`<!DOCTYPE html>
