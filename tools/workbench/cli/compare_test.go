@@ -7,11 +7,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/glomers/glomers/tools/workbench/runs/runstest"
 )
 
 func TestCompareTwoMaelstromRuns(t *testing.T) {
-	a := filepath.Join(maelstromStore, "broadcast/20261202T032146.864+0000")
-	b := filepath.Join(maelstromStore, "echo/20261202T032124.135+0000")
+	store := runstest.Copy(t, maelstromStore)
+	a := filepath.Join(store, "broadcast/20261202T032146.864+0000")
+	b := filepath.Join(store, "echo/20261202T032124.135+0000")
 	svg := filepath.Join(t.TempDir(), "cmp.svg")
 	var out, errb bytes.Buffer
 	if code := Main([]string{"compare", "--svg", svg, a, b}, &out, &errb); code != ExitValid {

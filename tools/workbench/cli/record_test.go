@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glomers/glomers/tools/workbench/runs/runstest"
 )
 
 func TestRecordedEnvKeepsNodeSettingsOnly(t *testing.T) {
@@ -85,17 +87,8 @@ func TestRunRecordsWhatItWas(t *testing.T) {
 	}
 }
 
-// copyTree copies a test data directory somewhere writable (analyze
-// rewrites a run's results).
-func copyTree(t *testing.T, src string) string {
-	t.Helper()
-	dst := filepath.Join(t.TempDir(), filepath.Base(src))
-	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
+// maelstromStore holds two real Maelstrom runs; tests work on copies
+// (analyze rewrites a run's results, and Bazel's runfiles are symlinks).
 const maelstromStore = "../runs/testdata/maelstrom-store"
 
 func TestAnalyzeReadsMaelstromRuns(t *testing.T) {
@@ -103,7 +96,7 @@ func TestAnalyzeReadsMaelstromRuns(t *testing.T) {
 		{"echo/20261202T032124.135+0000", "command: lein run test -w echo --bin ./echo --node-count 1 --time-limit 10"},
 		{"broadcast/20261202T032146.864+0000", "command: lein run test -w broadcast --bin ./broadcast --node-count 5"},
 	} {
-		dir := copyTree(t, filepath.Join(maelstromStore, tc.dir))
+		dir := filepath.Join(runstest.Copy(t, maelstromStore), tc.dir)
 		var stdout, stderr bytes.Buffer
 		if code := runAnalyze([]string{"-t", dir}, &stdout, &stderr); code != ExitValid {
 			t.Errorf("analyze %s: exit %d\n%s%s", tc.dir, code, stdout.String(), stderr.String())

@@ -11,7 +11,7 @@ import (
 // 4/11/22 ms; invocation → last read missing the value p50/p95/max
 // 0/62/92 ms; stable p50/max 0/88 from results.edn).
 func TestLatenciesFromAMaelstromHistory(t *testing.T) {
-	r, err := Load(maelstromBroadcast)
+	r, err := Load(maelstromRun(t, maelstromBroadcast))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,15 +10,17 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/tools/workbench/history"
+
+	"github.com/glomers/glomers/tools/workbench/runs/runstest"
 )
 
 const (
-	maelstromEcho      = "testdata/maelstrom-store/echo/20261202T032124.135+0000"
-	maelstromBroadcast = "testdata/maelstrom-store/broadcast/20261202T032146.864+0000"
+	maelstromEcho      = "echo/20261202T032124.135+0000"
+	maelstromBroadcast = "broadcast/20261202T032146.864+0000"
 )
 
 func TestLoadMaelstromRuns(t *testing.T) {
-	echo, err := Load(maelstromEcho)
+	echo, err := Load(maelstromRun(t, maelstromEcho))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,7 @@ func TestLoadMaelstromRuns(t *testing.T) {
 		t.Errorf("op 1 value: %#v", first.Value)
 	}
 
-	b, err := Load(maelstromBroadcast)
+	b, err := Load(maelstromRun(t, maelstromBroadcast))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,4 +99,10 @@ func TestReadsRefuseWhatIsNotARegularFileInside(t *testing.T) {
 	if b, err := ReadFile(root, "big", 2000); err != nil || len(b) != 2000 {
 		t.Errorf("at the cap: %d bytes, %v", len(b), err)
 	}
+}
+
+// maelstromRun is a run of the stored Maelstrom runs, copied (Bazel's
+// runfiles are symlinks, which the runs package refuses).
+func maelstromRun(t *testing.T, run string) string {
+	return filepath.Join(runstest.Copy(t, "testdata/maelstrom-store"), run)
 }

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/glomers/glomers/tools/workbench/runs/runstest"
 )
 
 // TestFIFOAndOutsideSymlinksAreNotRead: a FIFO anywhere in the store is
@@ -109,7 +111,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 // verdicts and figures read from results.edn and the command line from
 // jepsen.log.
 func TestServesMaelstromRuns(t *testing.T) {
-	s, err := New("../runs/testdata/maelstrom-store", nil)
+	s, err := New(runstest.Copy(t, "../runs/testdata/maelstrom-store"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +138,7 @@ func TestServesMaelstromRuns(t *testing.T) {
 }
 
 func TestComparePage(t *testing.T) {
-	s, err := New("../runs/testdata/maelstrom-store", nil)
+	s, err := New(runstest.Copy(t, "../runs/testdata/maelstrom-store"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
