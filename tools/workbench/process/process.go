@@ -95,7 +95,6 @@ type Node struct {
 	mu        sync.Mutex
 	stopping  bool
 	errs      []string // stdout protocol violations
-	dropped   int      // messages to or from unknown members
 	shed      int      // messages discarded over maxBacklog
 	shedTo    string   // the receiver of the first one
 	stdoutBuf ring
@@ -430,20 +429,9 @@ func (n *Node) route(line []byte) error {
 		return nil
 	}
 	if _, err := n.cfg.Net.Send(src, dest, body); err != nil {
-		n.mu.Lock()
-		n.dropped++
-		n.mu.Unlock()
 		return err
 	}
 	return nil
-}
-
-// Dropped is how many of the node's messages had an unknown src or dest
-// (at most 1: the first one ends the node's output).
-func (n *Node) Dropped() int {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.dropped
 }
 
 // ParseEnvelope validates a node's output line the way Maelstrom's closed
