@@ -146,7 +146,7 @@ echo "$GLOMERS_WORKBENCH" >"$run/workbench"
 EOF
 chmod +x "$tmp/mt/maelstrom"
 RUNFILES_DIR=$tmp/mt/rf TEST_TMPDIR=$tmp/mt/tmp TEST_UNDECLARED_OUTPUTS_DIR=$tmp/mt/out MAELSTROM=$tmp/mt/maelstrom \
-  bash "$repo/tools/maelstrom_test.sh" 0 _main/tools/workbench/workbench _main/node -w echo 2>"$tmp/mt/err"
+  bash "$repo/tools/maelstrom_test.sh" 0 _main/tools/workbench/workbench _main/node _main/tools/resultcheck/resultcheck -- -w echo 2>"$tmp/mt/err"
 got=$?
 run=$tmp/mt/out/store/echo/20261202T053000.000Z
 if [ "$got" != 0 ]; then
