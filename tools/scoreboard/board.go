@@ -55,11 +55,11 @@ type Row struct {
 	Targets      []TargetCheck `json:"targets,omitempty"`
 	// Broadcast (3a–3e) is what a broadcast's writer and readers see:
 	// nil for other workloads.
-	Broadcast *BroadcastLatencies `json:"broadcast,omitempty"`
-	FirstErrors  []string      `json:"first_errors,omitempty"`
-	RunDir       string        `json:"run_dir,omitempty"` // relative to scoreboard.json
-	Links        []Link        `json:"links,omitempty"`
-	WallSeconds  float64       `json:"wall_seconds"`
+	Broadcast   *BroadcastLatencies `json:"broadcast,omitempty"`
+	FirstErrors []string            `json:"first_errors,omitempty"`
+	RunDir      string              `json:"run_dir,omitempty"` // relative to scoreboard.json
+	Links       []Link              `json:"links,omitempty"`
+	WallSeconds float64             `json:"wall_seconds"`
 	// CPUSeconds is the user and system time of the workbench and its
 	// nodes: divided by WallSeconds, the cores the run kept busy (what
 	// tools/flyio's cpu figures are taken from).
