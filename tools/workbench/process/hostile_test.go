@@ -27,20 +27,7 @@ func TestMain(m *testing.M) {
 		runHelper()
 		return
 	}
-	dir, err := os.MkdirTemp("", "process-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin, err := hostiletest.Binary(dir, "./testdata/hostile")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	hostileNode = bin
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(hostiletest.Main(m, "./testdata/hostile", &hostileNode))
 }
 
 func needHostile(t *testing.T) {

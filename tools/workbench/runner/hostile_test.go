@@ -3,7 +3,6 @@ package runner
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,20 +22,7 @@ import (
 var hostileNode string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "runner-test")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin, err := hostiletest.Binary(dir, "../process/testdata/hostile")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	hostileNode = bin
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(hostiletest.Main(m, "../process/testdata/hostile", &hostileNode))
 }
 
 func hostileConfig(t *testing.T, limit time.Duration, args ...string) Config {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"testing"
 )
 
 // Binary returns the hostile node's path: under Bazel the data dependency
@@ -32,4 +33,21 @@ func Binary(dir, pkgDir string) (string, error) {
 		return "", fmt.Errorf("build hostile node %s: %w", pkgDir, err)
 	}
 	return bin, nil
+}
+
+// Main is a TestMain body: it finds or builds the hostile node into a
+// temporary directory, stores its path in *bin, runs the tests and
+// returns their exit code (1 if the node could not be built).
+func Main(m *testing.M, pkgDir string, bin *string) int {
+	dir, err := os.MkdirTemp("", "hostile")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if *bin, err = Binary(dir, pkgDir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
 }
