@@ -10,8 +10,9 @@ import (
 )
 
 // sim is a deterministic in-memory cluster: N Gossip instances, a network
-// with per-message latency, partitions applied at delivery time (as
-// Maelstrom does), optional duplication, and a fake clock that advances in
+// with per-message latency, partitions applied at delivery time (a
+// simplification of Maelstrom, which judges them when a receiver takes a
+// message; the protocol must survive either), optional duplication, and a fake clock that advances in
 // fixed ticks.
 type sim struct {
 	nodes    []string
