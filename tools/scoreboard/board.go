@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/tools/flyio"
+	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
 )
 
@@ -199,12 +200,6 @@ func opLatencies(dir string) ([]float64, error) {
 	return ls, nil
 }
 
-// quantileOf is Jepsen's quantile: sorted[min(n-1, floor(n·q))].
-func quantileOf(sorted []float64, q float64) float64 {
-	i := int(math.Floor(float64(len(sorted)) * q))
-	return sorted[min(i, len(sorted)-1)]
-}
-
 // fillRow reads a finished run's directory into row and decides its status.
 func fillRow(row *Row, c Challenge, runDir string) {
 	row.LatencyKind = c.Latency
@@ -224,7 +219,7 @@ func fillRow(row *Row, c Challenge, runDir string) {
 		row.P50MS = res.quantile(0.5, "workload", "stable-latencies")
 		row.MaxMS = res.quantile(1, "workload", "stable-latencies")
 	} else if ls, err := opLatencies(runDir); err == nil && len(ls) > 0 {
-		p50, mx := quantileOf(ls, 0.5), quantileOf(ls, 1)
+		p50, mx := checker.Quantile(ls, 0.5), checker.Quantile(ls, 1)
 		row.P50MS, row.MaxMS = &p50, &mx
 	}
 	if c.Workload == "broadcast" {

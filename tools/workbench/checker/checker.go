@@ -89,19 +89,24 @@ func (r Result) Valid() Validity {
 // results report: minimum, median, 95th and 99th percentile, maximum.
 var QuantilePoints = []float64{0, 0.5, 0.95, 0.99, 1}
 
-// Quantiles is Jepsen's frequency-distribution at QuantilePoints: the p
-// quantile of n sorted values is the one at min(n−1, ⌊n·p⌋). nil for no
-// values.
+// Quantile is Jepsen's quantile of sorted values: the p quantile of n
+// values is the one at min(n−1, ⌊n·p⌋). sorted must not be empty.
+func Quantile[T int64 | float64](sorted []T, p float64) T {
+	n := len(sorted)
+	return sorted[min(n-1, int(float64(n)*p))]
+}
+
+// Quantiles is Jepsen's frequency-distribution at QuantilePoints (see
+// Quantile). nil for no values.
 func Quantiles[T int64 | float64](xs []T) map[float64]any {
 	if len(xs) == 0 {
 		return nil
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	n := len(s)
 	out := make(map[float64]any, len(QuantilePoints))
 	for _, p := range QuantilePoints {
-		out[p] = s[min(n-1, int(float64(n)*p))]
+		out[p] = Quantile(s, p)
 	}
 	return out
 }

@@ -53,3 +53,12 @@ func TestQuantilesMatchJepsen(t *testing.T) {
 		t.Error("empty quantiles not nil")
 	}
 }
+
+func TestQuantileOfSortedValues(t *testing.T) {
+	s := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for q, want := range map[float64]float64{0: 1, 0.5: 6, 0.95: 10, 0.99: 10, 1: 10} {
+		if got := Quantile(s, q); got != want {
+			t.Errorf("Quantile(%g) = %g, want %g", q, got, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/glomers/glomers/tools/flyio"
 	"github.com/glomers/glomers/tools/resultcheck/bound"
+	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
 	runreport "github.com/glomers/glomers/tools/workbench/report"
 	"github.com/glomers/glomers/tools/workbench/runner"
@@ -82,7 +83,7 @@ func summaryLine(o *TestOptions, res map[string]any, h history.History, matched 
 		if o.Workload == "broadcast" {
 			label = "broadcast ok"
 		}
-		add("%s p50/p99/max %s/%s/%s ms", label, fmtFig(quantile(opLat, 0.5)), fmtFig(quantile(opLat, 0.99)), fmtFig(quantile(opLat, 1)))
+		add("%s p50/p99/max %s/%s/%s ms", label, fmtFig(checker.Quantile(opLat, 0.5)), fmtFig(checker.Quantile(opLat, 0.99)), fmtFig(checker.Quantile(opLat, 1)))
 	}
 	quant := func(key string, q float64) *float64 { return num("workload", key, strconv.FormatFloat(q, 'f', -1, 64)) }
 	switch o.Workload {
@@ -124,7 +125,7 @@ func summaryLine(o *TestOptions, res map[string]any, h history.History, matched 
 		if c.Latency == "stable" {
 			figs.P50MS, figs.MaxMS = quant("stable-latencies", 0.5), quant("stable-latencies", 1)
 		} else if len(opLat) > 0 {
-			p50, mx := quantile(opLat, 0.5), quantile(opLat, 1)
+			p50, mx := checker.Quantile(opLat, 0.5), checker.Quantile(opLat, 1)
 			figs.P50MS, figs.MaxMS = &p50, &mx
 		}
 		var checks, bounds []string
@@ -208,12 +209,6 @@ func okLatencies(h history.History, workload string) []float64 {
 	}
 	sort.Float64s(ls)
 	return ls
-}
-
-// quantile is Jepsen's: sorted[min(n-1, floor(n·q))].
-func quantile(sorted []float64, q float64) float64 {
-	i := int(math.Floor(float64(len(sorted)) * q))
-	return sorted[min(i, len(sorted)-1)]
 }
 
 // matchChallenges finds the challenges whose command line this run used:

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
 )
 
@@ -166,15 +167,6 @@ func (d perfData) windowMid(i int, w float64) float64 {
 // Quantiles drawn on the quantile plot.
 var plotQuantiles = []float64{0.5, 0.95, 0.99, 1}
 
-// quantile is Jepsen's: the element at floor(n·q), clamped to the last.
-func quantile(sorted []float64, q float64) float64 {
-	i := int(math.Floor(float64(len(sorted)) * q))
-	if i > len(sorted)-1 {
-		i = len(sorted) - 1
-	}
-	return sorted[i]
-}
-
 // latencyQuantiles plots, per time window and f, the latency quantiles of
 // the ops invoked in that window.
 func latencyQuantiles(d perfData) []byte {
@@ -217,7 +209,7 @@ func latencyQuantiles(d perfData) []byte {
 				if len(ls) == 0 {
 					continue
 				}
-				pts = append(pts, [2]float64{d.windowMid(i, w), quantile(ls, q)})
+				pts = append(pts, [2]float64{d.windowMid(i, w), checker.Quantile(ls, q)})
 			}
 			if len(pts) == 0 {
 				continue

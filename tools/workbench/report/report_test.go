@@ -373,13 +373,7 @@ func TestMessageEscaping(t *testing.T) {
 	}
 }
 
-func TestQuantileAndWindow(t *testing.T) {
-	s := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	for q, want := range map[float64]float64{0: 1, 0.5: 6, 0.95: 10, 0.99: 10, 1: 10} {
-		if got := quantile(s, q); got != want {
-			t.Errorf("quantile(%g) = %g, want %g", q, got, want)
-		}
-	}
+func TestWindow(t *testing.T) {
 	for end, want := range map[float64]float64{5: 0.5, 20: 1, 30: 1, 31: 2, 300: 10, 1800: 60} {
 		if got := window(end); got != want {
 			t.Errorf("window(%g) = %g, want %g", end, got, want)
