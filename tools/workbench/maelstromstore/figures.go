@@ -1,7 +1,6 @@
 package maelstromstore
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -31,20 +30,20 @@ func FiguresOf(results map[string]any, workload map[string]any, h history.Histor
 		f.Valid = "unknown"
 	}
 	servers, _ := dig(results, "net", "servers").(map[string]any)
-	mpo, ok := number(servers["msgs-per-op"])
+	mpo, ok := history.Float(servers["msgs-per-op"])
 	if !ok {
 		return f, fmt.Errorf("results have no :net :servers :msgs-per-op")
 	}
 	f.ServersMsgsPerOp = mpo
 	lat, _ := analysis.Perf(h)["latencies"].(map[string]any)
 	for fn, q := range lat {
-		p50, _ := number(q.(map[float64]any)[0.5])
+		p50, _ := history.Float(q.(map[float64]any)[0.5])
 		f.OpP50[fn] = p50
 	}
-	if v, ok := number(dig(workload, "stable-latencies", "0.5")); ok {
+	if v, ok := history.Float(dig(workload, "stable-latencies", "0.5")); ok {
 		f.StableP50 = v
 	}
-	if v, ok := number(dig(workload, "dissemination-latencies", "0.5")); ok {
+	if v, ok := history.Float(dig(workload, "dissemination-latencies", "0.5")); ok {
 		f.DisseminationP50 = v
 	}
 	return f, nil
@@ -78,19 +77,4 @@ func dig(v any, keys ...string) any {
 		}
 	}
 	return v
-}
-
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int64:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }

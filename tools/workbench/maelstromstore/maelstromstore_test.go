@@ -41,7 +41,7 @@ func TestBroadcastCheckerAgreesWithMaelstromOnItsOwnHistory(t *testing.T) {
 }
 
 func fmtNum(v any) string {
-	if f, ok := number(v); ok {
+	if f, ok := history.Float(v); ok {
 		return jsonNum(f)
 	}
 	b, _ := json.Marshal(v)
