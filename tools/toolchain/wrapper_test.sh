@@ -29,27 +29,7 @@ chmod +x "$tmp/bin/mmdebstrap" "$tmp/bin/go"
 export PATH=$tmp/bin:$PATH
 key=$(source "$here/common.sh" && echo "$TOOLCHAIN_KEY")
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "PASS $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
-
-# expect NAME WANT_EXIT WANT_STDERR_SUBSTRING COMMAND...
-expect() {
-  local name=$1 want=$2 msg=$3 got err
-  shift 3
-  err=$("$@" 2>&1 >/dev/null)
-  got=$?
-  if [ "$got" != "$want" ]; then
-    bad "$name" "exit $got, want $want; stderr: $err"
-  elif [[ $err != *"$msg"* ]]; then
-    bad "$name" "stderr lacks '$msg': $err"
-  elif [ "$(wc -l <<<"$err")" != 1 ]; then
-    bad "$name" "want a one-line error, got: $err"
-  else
-    ok "$name"
-  fi
-}
+source "$here/../shtest.sh"
 
 # BAZEL_REAL: the launcher's Bazel gets the arguments unchanged and its exit code counts.
 cat >"$tmp/fake-bazel" <<'EOF'
