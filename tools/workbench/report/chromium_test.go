@@ -65,7 +65,10 @@ window.addEventListener('load', () => {
 });
 </script></body></html>`
 
-func TestChromiumRendersReport(t *testing.T) {
+// chromiumAndReport finds the browser (skipping the test without one, or
+// with -short) and writes a valid synthetic run's report to look at.
+func chromiumAndReport(t *testing.T) (string, syntheticRun) {
+	t.Helper()
 	bin := findChromium()
 	if bin == "" {
 		t.Skip("chromium is not installed")
@@ -77,6 +80,11 @@ func TestChromiumRendersReport(t *testing.T) {
 	if err := Write(r.dir, r.h, r.journal, r.results); err != nil {
 		t.Fatal(err)
 	}
+	return bin, r
+}
+
+func TestChromiumRendersReport(t *testing.T) {
+	bin, r := chromiumAndReport(t)
 	index := "file://" + filepath.Join(r.dir, IndexFile)
 
 	check := filepath.Join(r.dir, "render-check.html")

@@ -42,17 +42,7 @@ window.addEventListener('load', () => {
 </script></body></html>`
 
 func TestChromiumRendersTheNewViews(t *testing.T) {
-	bin := findChromium()
-	if bin == "" {
-		t.Skip("chromium is not installed")
-	}
-	if testing.Short() {
-		t.Skip("starts a browser")
-	}
-	r := newSyntheticRun(t, true)
-	if err := Write(r.dir, r.h, r.journal, r.results); err != nil {
-		t.Fatal(err)
-	}
+	bin, r := chromiumAndReport(t)
 	a := map[string]runs.Quantiles{"latency read": {0: 1, 0.5: 4, 0.95: 9, 0.99: 12, 1: 30}, "dissemination": {0: 0, 0.5: 0, 0.95: 60, 0.99: 80, 1: 92}}
 	b := map[string]runs.Quantiles{"latency read": {0: 1, 0.5: 3, 0.95: 7, 0.99: 10, 1: 22}}
 	if err := os.WriteFile(filepath.Join(r.dir, "compare.svg"), CompareSVG("run a", "run b", a, b), 0o644); err != nil {
