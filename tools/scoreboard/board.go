@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -21,6 +20,7 @@ import (
 	"github.com/glomers/glomers/tools/flyio"
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // Status is a row's overall outcome.
@@ -168,27 +168,9 @@ func verdictOf(v any) string {
 // opLatencies reads history.json and returns the latencies (ms) of the
 // ok client operations, sorted.
 func opLatencies(dir string) ([]float64, error) {
-	f, err := os.Open(filepath.Join(dir, "history.json"))
+	h, err := store.LoadHistory(dir, 0)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	var h history.History
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 256<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var op history.Op
-		if err := json.Unmarshal(line, &op); err != nil {
-			return nil, fmt.Errorf("history.json: %w", err)
-		}
-		h = append(h, op)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("history.json: %w", err)
 	}
 	var ls []float64
 	for _, p := range h.Pairs() {
