@@ -47,22 +47,26 @@ func presetFromEnv() (gossip.Config, error) {
 	return cfg, nil
 }
 
-// server owns the gossip state; mu guards it (and next) because handlers
-// and the timer loop run concurrently.
+// server owns the gossip state; mu guards it (and timer, stopped)
+// because handlers and timer ticks run concurrently.
 type server struct {
 	n *node.Node
 
-	mu   sync.Mutex
-	g    *gossip.Gossip
-	next time.Time // the latest Ready.NextTick: when the timer loop ticks
-
-	// kick wakes the timer loop after a step may have moved next earlier.
-	kick chan struct{}
+	mu sync.Mutex
+	g  *gossip.Gossip
+	// timer calls tick at the latest Ready.NextTick. Resetting it costs no
+	// goroutine switch, unlike waking a loop that sleeps until then, and
+	// nothing runs while nothing is scheduled.
+	timer   *time.Timer
+	stopped bool // the node is shutting down: no more ticks
 }
 
 func newNode(cfg gossip.Config) *node.Node {
 	n := node.New()
-	s := &server{n: n, kick: make(chan struct{}, 1)}
+	// No handler waits on anything, so serve messages in arrival order: a
+	// read delivered after a gossip message answers with its values.
+	n.InOrder = true
+	s := &server{n: n}
 	n.OnInit(func(context.Context) error {
 		g, err := gossip.New(n.ID(), n.NodeIDs(), cfg, time.Now())
 		if err != nil {
@@ -70,9 +74,11 @@ func newNode(cfg gossip.Config) *node.Node {
 		}
 		s.mu.Lock()
 		s.g = g
+		s.timer = time.AfterFunc(time.Hour, s.tick)
+		s.timer.Stop()
 		s.mu.Unlock()
 		n.Logger.Info("gossip ready", "hub", g.Hub(), "flush", cfg.FlushInterval, "align", cfg.AlignLeaves)
-		n.Go(s.timerLoop)
+		n.Go(s.stopAtShutdown)
 		return nil
 	})
 	n.Handle("topology", s.topology)
@@ -138,18 +144,21 @@ func (s *server) gossip(_ context.Context, req node.Message) (any, error) {
 	return nil, nil
 }
 
-// step runs one gossip step and notes when to tick next in the same
-// critical section (a later step's NextTick must never be overwritten by an
-// earlier one's), wakes the timer loop to look at it, and returns the
-// messages to send.
+// step runs one gossip step and schedules the next tick in the same
+// critical section, so a later step's NextTick is never overwritten by an
+// earlier one's, and returns the messages to send.
 func (s *server) step(fn func(now time.Time) gossip.Ready) []gossip.Outbound {
 	s.mu.Lock()
-	r := fn(time.Now())
-	s.next = r.NextTick
-	s.mu.Unlock()
-	select {
-	case s.kick <- struct{}{}:
-	default: // a wake-up is already pending
+	defer s.mu.Unlock()
+	now := time.Now()
+	r := fn(now)
+	switch {
+	case s.stopped:
+	case r.NextTick.IsZero():
+		s.timer.Stop()
+	default:
+		// Since Go 1.23 Reset discards a pending expiry, so no drain.
+		s.timer.Reset(r.NextTick.Sub(now))
 	}
 	return r.Messages
 }
@@ -162,34 +171,18 @@ func (s *server) send(out []gossip.Outbound) {
 	}
 }
 
-// timerLoop gives gossip its ticks: it sleeps until the latest
-// Ready.NextTick, or until a step may have moved it. Sleeping instead of
-// polling keeps 25 idle nodes off the CPU and makes the hub's flushes
-// punctual to the timer's precision.
-func (s *server) timerLoop(ctx context.Context) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		s.mu.Lock()
-		now, next := time.Now(), s.next
-		s.mu.Unlock()
-		if !next.IsZero() && !now.Before(next) {
-			s.send(s.step(s.g.Tick))
-			continue
-		}
-		wait := time.Hour
-		if !next.IsZero() {
-			wait = next.Sub(now)
-		}
-		// Since Go 1.23 Reset discards a stale expiry, so no drain.
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		case <-s.kick:
-		}
-	}
+// tick gives gossip the time: flushes, retransmissions, bare acks. It runs
+// on the timer's own goroutine; one that fires early or twice only finds
+// nothing due.
+func (s *server) tick() { s.send(s.step(s.g.Tick)) }
+
+// stopAtShutdown stops the ticks once stdin has ended.
+func (s *server) stopAtShutdown(ctx context.Context) {
+	<-ctx.Done()
+	s.mu.Lock()
+	s.stopped = true
+	s.timer.Stop()
+	s.mu.Unlock()
 }
 
 func (s *server) logStats(context.Context) {

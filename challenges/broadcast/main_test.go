@@ -123,7 +123,30 @@ func TestTranscriptAckAtOnce(t *testing.T) {
 	}
 }
 
-// TestTranscriptHubFlushes: the timer loop ticks the hub at the NextTick
+// TestReadAfterGossipSeesIt: a read delivered right after a gossip message
+// answers with the gossip's values. Maelstrom often delivers them so: the
+// read waited behind the gossip in the node's receive queue. Answered in a
+// goroutine each, the read's handler often took the state first.
+func TestReadAfterGossipSeesIt(t *testing.T) {
+	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr.Init("n1", "n0", "n1", "n2")
+	for i := range 300 {
+		tr.SendMsg("n0", "n1", map[string]any{"type": "gossip", "seq": i, "values": []any{i}})
+		tr.SendMsg("c2", "n1", map[string]any{"type": "read", "msg_id": i + 1})
+		out := tr.Next()
+		var body struct {
+			Messages []int `json:"messages"`
+		}
+		if err := json.Unmarshal(out.RawBody, &body); err != nil || out.Type() != "read_ok" {
+			t.Fatalf("read %d: %s", i+1, out.Line)
+		}
+		if len(body.Messages) != i+1 || body.Messages[i] != i {
+			t.Fatalf("read delivered after gossip [%d] answered %v", i, body.Messages)
+		}
+	}
+}
+
+// TestTranscriptHubFlushes: the timer ticks the hub at the NextTick
 // its steps return, so a value given to the hub reaches both leaves in one
 // flush, FlushInterval after the node started, and nothing follows while
 // the leaves stay silent until the retransmission timeout.
