@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/network"
@@ -39,5 +41,41 @@ func TestNetSplitsClientsAndServers(t *testing.T) {
 	}
 	if _, ok := Net(journal, 0)["all"].(map[string]any)["msgs-per-op"]; ok {
 		t.Error("msgs-per-op present with zero ops; Maelstrom leaves it out")
+	}
+}
+
+// service-times pairs each client request's delivery with the node's reply
+// to it, per request type, and ignores what it cannot pair.
+func TestNetServiceTimes(t *testing.T) {
+	ev := func(kind network.EventKind, ms int, src, dest, body string) network.Event {
+		return network.Event{Kind: kind, Time: time.Duration(ms) * time.Millisecond,
+			Msg: network.Message{Src: src, Dest: dest, Body: json.RawMessage(body)}}
+	}
+	journal := []network.Event{
+		ev(network.Send, 0, "c1", "n0", `{"type":"broadcast","msg_id":1,"message":5}`),
+		ev(network.Recv, 40, "c1", "n0", `{"type":"broadcast","msg_id":1,"message":5}`),  // waited in the network
+		ev(network.Send, 42, "n0", "c1", `{"type":"broadcast_ok","in_reply_to":1}`),      // 2 ms at the node
+		ev(network.Recv, 100, "c2", "n1", `{"type":"broadcast","msg_id":1,"message":6}`), // same msg_id, other client
+		ev(network.Recv, 101, "c1", "n0", `{"type":"read","msg_id":2}`),
+		ev(network.Send, 106, "n0", "c1", `{"type":"read_ok","in_reply_to":2,"messages":[5]}`),
+		ev(network.Send, 107, "n0", "c1", `{"type":"read_ok","in_reply_to":2,"messages":[5]}`), // a second reply: not paired
+		ev(network.Send, 350, "n1", "c2", `{"type":"broadcast_ok","in_reply_to":1}`),           // held 250 ms
+		ev(network.Send, 360, "n1", "c2", `{"type":"error","in_reply_to":99}`),                 // no such request
+		ev(network.Recv, 400, "c3", "n2", `{"type":"read"}`),                                   // no msg_id
+	}
+	st, ok := Net(journal, 3)["service-times"].(map[string]any)
+	if !ok {
+		t.Fatal("no service-times")
+	}
+	bc := st["broadcast"].(map[float64]any)
+	if bc[0.0] != 2.0 || bc[1.0] != 250.0 {
+		t.Errorf("broadcast service times %v, want min 2 and max 250 ms", bc)
+	}
+	rd := st["read"].(map[float64]any)
+	if rd[0.0] != 5.0 || rd[1.0] != 5.0 {
+		t.Errorf("read service times %v, want exactly 5 ms", rd)
+	}
+	if len(st) != 2 {
+		t.Errorf("service-times has %d types, want broadcast and read: %v", len(st), st)
 	}
 }

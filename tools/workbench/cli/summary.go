@@ -85,6 +85,12 @@ func summaryLine(o *TestOptions, res map[string]any, h history.History, matched 
 		}
 		add("%s p50/p99/max %s/%s/%s ms", label, fmtFig(checker.Quantile(opLat, 0.5)), fmtFig(checker.Quantile(opLat, 0.99)), fmtFig(checker.Quantile(opLat, 1)))
 	}
+	if o.Workload == "broadcast" {
+		// The node's share of that: delivery to reply (net.service-times).
+		if p50, p99 := num("net", "service-times", "broadcast", "0.5"), num("net", "service-times", "broadcast", "0.99"); p50 != nil && p99 != nil {
+			add("at the node p50/p99 %s/%s ms", fmtFig(*p50), fmtFig(*p99))
+		}
+	}
 	quant := func(key string, q float64) *float64 { return num("workload", key, strconv.FormatFloat(q, 'f', -1, 64)) }
 	switch o.Workload {
 	case "broadcast":
