@@ -4,8 +4,9 @@ package maelstromstore
 
 // The harness comparison: replays the commands of the real-Maelstrom runs
 // in testdata/ in the workbench, over several seeds, and compares medians.
-// It builds the nodes and the workbench with the go command and takes
-// about a minute per seed and run:
+// It builds the workbench from this tree and the nodes from
+// referenceCommit, the commit the Maelstrom runs used, with git and the go
+// command, and takes about a minute per seed and run:
 //
 //	go test -tags reference -run TestWorkbenchMatchesMaelstrom -v -timeout 30m ./tools/workbench/maelstromstore/
 //
@@ -46,6 +47,12 @@ var referenceRuns = []referenceRun{
 	{"echo-1", "echo", nil, strings.Fields("-w echo --node-count 1 --time-limit 10"), nil},
 }
 
+// referenceCommit is the commit whose nodes made the Maelstrom runs in
+// testdata/ (shared/maelstrom-reference/README.md). The comparison runs the
+// same nodes, so that it measures the harnesses and not later changes to
+// the nodes.
+const referenceCommit = "9c7b058"
+
 // Tolerances, as the network-fidelity issue sets them.
 const (
 	msgsPerOpRel  = 0.05 // servers msgs/op within 5 %
@@ -63,10 +70,17 @@ func TestWorkbenchMatchesMaelstrom(t *testing.T) {
 		}
 		seeds = n
 	}
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", bin+"/", "../../../challenges/broadcast", "../../../challenges/echo", "../../../tools/workbench")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, old := t.TempDir(), t.TempDir()
+	steps := []*exec.Cmd{
+		exec.Command("go", "build", "-o", bin+"/", "../../../tools/workbench"),
+		exec.Command("sh", "-c", `git -C ../../.. archive "$1" | tar -x -C "$2"`, "sh", referenceCommit, old),
+		exec.Command("go", "build", "-o", bin+"/", "./challenges/broadcast", "./challenges/echo"),
+	}
+	steps[2].Dir = old
+	for _, c := range steps {
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", c.Args, err, out)
+		}
 	}
 	for _, ref := range referenceRuns {
 		t.Run(ref.dir, func(t *testing.T) {
