@@ -162,14 +162,18 @@ CHALLENGES = [
             {"metric": "latency-max-ms", "max": 600},
         ],
         # Issue 11's targets (Fly.io's are < 30 msgs/op, < 400 ms median, < 600 ms max),
-        # measured on a quiet machine at 2.75-2.79 msgs/op, dissemination p50 170-180 ms,
-        # max 314-341 ms. msgs/op barely moves with load: 5 %. A run beside others (bazel
-        # test, a loaded machine) stretches the tail by CPU waits, 410-440 ms at load 5-10:
-        # 20 % on the median, 35 % on the max.
+        # measured on a quiet machine at 2.56-2.62 msgs/op, dissemination p50 154-157 ms,
+        # max 235-238 ms. msgs/op barely moves with load: 5 %. A run beside others (bazel
+        # test, a loaded machine) stretches the tail by CPU waits: 20 % on the median, 35 %
+        # on the max. The node answers a broadcast in the step that stores it: delivery to
+        # reply p50 3.0-3.7 ms here (requests released in a flush burst share two cores
+        # with 24 other nodes), against 100 ms and more for a node that holds its replies;
+        # the margin (100 %) is for load, far below what holding would cost.
         bounds = {
             "net.servers.msgs-per-op": "<= 2.9 margin 5%",
             'workload.dissemination-latencies["0.5"]': "<= 250 margin 20%",
             'workload.dissemination-latencies["1"]': "<= 340 margin 35%",
+            'net.service-times.broadcast["0.5"]': "<= 5 margin 100%",
         },
     ),
     _challenge(
@@ -190,15 +194,16 @@ CHALLENGES = [
             {"metric": "latency-p50-ms", "max": 1000},
             {"metric": "latency-max-ms", "max": 2000},
         ],
-        # Issue 11's targets (Fly.io's: < 20 msgs/op, < 1 s median, < 2 s max): msgs/op
-        # <= 0.95 and dissemination p50 <= 380 ms are met; its max <= 620 ms is not (about
-        # 690 ms: the budget allows one 470 ms round, and a value can wait a whole round
-        # at its leaf, then two hops; see lib/gossip/README.md). The max bound holds what
-        # is reached, not the target. Margins as for 3d.
+        # Issue 11's targets (Fly.io's: < 20 msgs/op, < 1 s median, < 2 s max), measured
+        # on a quiet machine at 0.92-0.93 msgs/op, dissemination p50 336-347 ms, max
+        # 596-600 ms (a value can wait one 470 ms round at its leaf, then a hop and the
+        # hub's margin; see lib/gossip/README.md), delivery to reply p50 0.5-0.6 ms.
+        # Margins as for 3d.
         bounds = {
             "net.servers.msgs-per-op": "<= 0.95 margin 5%",
             'workload.dissemination-latencies["0.5"]': "<= 380 margin 20%",
-            'workload.dissemination-latencies["1"]': "<= 700 margin 20%",
+            'workload.dissemination-latencies["1"]': "<= 620 margin 20%",
+            'net.service-times.broadcast["0.5"]': "<= 5 margin 100%",
         },
     ),
     _challenge(
