@@ -104,7 +104,7 @@ func TestWorkbenchMatchesMaelstrom(t *testing.T) {
 				t.Logf("seed %d:    %s", i+1, r)
 			}
 			t.Logf("median:    %s", got)
-			compare(t, want, got)
+			compare(t, want, got, runs)
 		})
 	}
 }
@@ -204,13 +204,24 @@ func median(runs []Figures) Figures {
 	return out
 }
 
-func compare(t *testing.T, want, got Figures) {
+// compare holds the workbench's medians (got, over runs) to Maelstrom's
+// figures (want).
+func compare(t *testing.T, want, got Figures, runs []Figures) {
 	t.Helper()
 	if got.Valid != want.Valid {
 		t.Errorf("verdict %s, Maelstrom's %s", got.Valid, want.Valid)
 	}
-	if d := relDiff(got.ServersMsgsPerOp, want.ServersMsgsPerOp); d > msgsPerOpRel {
-		t.Errorf("servers msgs/op %.3f vs Maelstrom's %.3f: %.1f %% apart (> %.0f %%)", got.ServersMsgsPerOp, want.ServersMsgsPerOp, 100*d, 100*msgsPerOpRel)
+	// A short run's msgs/op varies from seed to seed by more than the
+	// tolerance (3b, ~200 ops: 1.61-1.92 over five seeds), and a reference
+	// from one Maelstrom run is a single draw from the same spread. Such a
+	// reference is matched when it lies within the workbench's seeds.
+	lo, hi := got.ServersMsgsPerOp, got.ServersMsgsPerOp
+	for _, r := range runs {
+		lo, hi = min(lo, r.ServersMsgsPerOp), max(hi, r.ServersMsgsPerOp)
+	}
+	inSpread := relDiff(hi, lo) > msgsPerOpRel && lo <= want.ServersMsgsPerOp && want.ServersMsgsPerOp <= hi
+	if d := relDiff(got.ServersMsgsPerOp, want.ServersMsgsPerOp); d > msgsPerOpRel && !inSpread {
+		t.Errorf("servers msgs/op %.3f vs Maelstrom's %.3f: %.1f %% apart (> %.0f %%), outside the seeds' %.3f-%.3f", got.ServersMsgsPerOp, want.ServersMsgsPerOp, 100*d, 100*msgsPerOpRel, lo, hi)
 	}
 	for _, fn := range want.Fs() {
 		if d := abs(got.OpP50[fn] - want.OpP50[fn]); d > opP50AbsMS {
