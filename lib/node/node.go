@@ -198,10 +198,13 @@ type Node struct {
 	pending   map[int]chan Message // msg_id → waiting RPC
 	nextMsgID atomic.Int64
 
-	ctx     context.Context // cancelled when stdin ends
-	cancel  context.CancelFunc
-	running sync.WaitGroup // handlers, ticks and Go goroutines
-	started atomic.Bool
+	ctx context.Context // cancelled when stdin ends
+	// inOrderCtx is ctx marked for RPC to refuse: what in-order handlers
+	// and an in-order node's OnInit hook get. Set by Run, once.
+	inOrderCtx context.Context
+	cancel     context.CancelFunc
+	running    sync.WaitGroup // handlers, ticks and Go goroutines
+	started    atomic.Bool
 }
 
 type route struct {
@@ -343,6 +346,7 @@ func (n *Node) Run() error {
 		return fmt.Errorf("node: MaxInFlight must be positive and MaxBacklog not negative (got %d, %d)", n.MaxInFlight, n.MaxBacklog)
 	}
 	n.slots = make(chan struct{}, n.MaxInFlight)
+	n.inOrderCtx = context.WithValue(n.ctx, inOrderKey{}, true)
 	in := bufio.NewReaderSize(n.Stdin, 64<<10)
 	var readErr error
 	for {
@@ -538,7 +542,7 @@ func (n *Node) admit(req request) {
 // or, InOrder, right here on the read loop.
 func (n *Node) start(req request) {
 	if n.InOrder {
-		n.serve(n.inOrderCtx(), req)
+		n.serve(n.inOrderCtx, req)
 		return
 	}
 	select {
@@ -557,11 +561,6 @@ func (n *Node) start(req request) {
 
 // inOrderKey marks the context of an in-order handler, for RPC to refuse.
 type inOrderKey struct{}
-
-// inOrderCtx is the context in-order handlers and the OnInit hook get.
-func (n *Node) inOrderCtx() context.Context {
-	return context.WithValue(n.ctx, inOrderKey{}, true)
-}
 
 // refuseOverLimit answers a request a limit keeps out with error 11. A
 // flood makes many of these, so only the first few and then every
@@ -670,7 +669,7 @@ func (n *Node) handleInit(h header, msg Message) {
 	// an in-order node's hook may not wait, and runs in order like the
 	// rest, so the requests held for init are served before later ones.
 	if n.InOrder {
-		n.completeInit(n.inOrderCtx(), h, body)
+		n.completeInit(n.inOrderCtx, h, body)
 		return
 	}
 	n.running.Add(1)
