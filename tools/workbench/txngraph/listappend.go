@@ -2,16 +2,11 @@ package txngraph
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
-)
-
-// List-append anomalies, as Elle names them.
-const (
-	IncompatibleOrder = "incompatible-order"
-	DuplicateElements = "duplicate-elements"
 )
 
 // ParseAppendMops reads a txn-list-append value: ["r", k, [e…] | null]
@@ -55,12 +50,14 @@ func ParseAppendMops(v any) ([]Mop, error) {
 	})
 }
 
-// CheckListAppend judges a txn-list-append history like Elle's list-append
-// checker: each key's version order is the longest list read (every other
-// read must be a prefix of it), appends of consecutive elements give ww
-// edges, the appender of a read list's last element precedes the reader
-// (wr), and a reader precedes whoever appended the element after what it
-// saw (rw).
+// CheckListAppend judges a txn-list-append history as Elle's list-append
+// checker does. Each key's version order is the longest list read of it
+// (every read must be a prefix of the next longer one, else the key has an
+// incompatible-order). Over the ok
+// and info txns, each append depends (ww) on the appender of the element
+// just before it in that order and (rw) on every txn that read the list
+// ending there, and each read depends (wr) on the appender of its last
+// element. An append never read follows the last element known.
 func CheckListAppend(h history.History, modelNames []string) checker.Result {
 	prohibited, err := prohibitedBy(modelNames)
 	if err != nil {
@@ -72,8 +69,11 @@ func CheckListAppend(h history.History, modelNames []string) checker.Result {
 	for i, t := range txns {
 		a.vertexOf[i] = -1
 		if t.Type == history.OK {
-			a.vertexOf[i] = int32(len(a.ok))
 			a.ok = append(a.ok, i)
+		}
+		if t.Type != history.Fail {
+			a.vertexOf[i] = int32(len(a.vtx))
+			a.vtx = append(a.vtx, i)
 		}
 	}
 	// Who appended each element, and whether it was that txn's last
@@ -94,20 +94,22 @@ func CheckListAppend(h history.History, modelNames []string) checker.Result {
 		}
 	}
 	a.checkDuplicates()
-	orders := a.listChecks()
+	a.listChecks()
+	orders := a.appendOrders()
+	a.checkDirtyUpdates(orders)
+	a.checkLostUpdates("append")
 	process, realtime := needsEdges(prohibited)
 	a.listGraph(orders, process, realtime)
 	timeouts := a.findCycles()
-	return a.result(prohibited, parseErrs, timeouts)
+	return a.result(prohibited, parseErrs, timeouts, true)
 }
 
 func appendTxns(h history.History) ([]Txn, []error) { return pairTxns(h, ParseAppendMops) }
 
-// listChecks finds the per-key orders and the anomalies visible in single
-// reads: garbage, aborted (G1a) and intermediate (G1b) reads, duplicates,
-// incompatible orders, and reads that contradict the txn's own appends.
-func (a *analysis) listChecks() map[int64][]int64 {
-	longest := map[int64][]int64{}
+// listChecks finds the anomalies visible in single reads: garbage,
+// aborted (G1a) and intermediate (G1b) reads, duplicate elements, and
+// reads that contradict the txn's own appends (internal).
+func (a *analysis) listChecks() {
 	for _, i := range a.ok {
 		t := a.txns[i]
 		own := map[int64][]int64{}  // appends so far, per key
@@ -133,10 +135,14 @@ func (a *analysis) listChecks() map[int64][]int64 {
 			}
 			seen[m.Key], known[m.Key], own[m.Key] = list, true, nil
 			dup := map[int64]bool{}
+			dupDone := false
 			for _, e := range list {
 				if dup[e] {
-					a.add(DuplicateElements, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m), "element": e})
-					break
+					if !dupDone {
+						a.add(DuplicateElements, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m), "element": e})
+						dupDone = true
+					}
+					continue
 				}
 				dup[e] = true
 				ws := a.writes[kv{m.Key, e}]
@@ -157,32 +163,194 @@ func (a *analysis) listChecks() map[int64][]int64 {
 					}
 				}
 			}
-			if len(list) > len(longest[m.Key]) {
-				longest[m.Key] = list
-			}
 		}
 	}
-	// Every read must be a prefix of the longest read of its key.
-	bad := map[int64]bool{}
-	for _, i := range a.ok {
+}
+
+// appendOrders computes each key's version order from the non-empty lists
+// ok and info txns read (a key appended exactly once and never read
+// has that one element), and reports keys whose reads are not all
+// prefixes of one another as incompatible-order.
+func (a *analysis) appendOrders() map[int64][]int64 {
+	reads := map[int64][][]int64{}
+	seen := map[string]bool{}
+	appends := map[int64][]int64{}
+	for _, i := range a.vtx {
 		for _, m := range a.txns[i].Mops {
-			if m.F != "r" || m.List == nil || bad[m.Key] {
-				continue
-			}
-			l := longest[m.Key]
-			for j, e := range m.List {
-				if j >= len(l) || l[j] != e {
-					a.add(IncompatibleOrder, map[string]any{"key": m.Key, "values": []any{m.List, l}})
-					bad[m.Key] = true
-					break
+			switch {
+			case m.F == "append":
+				appends[m.Key] = append(appends[m.Key], m.Value)
+			case m.F == "r" && len(m.List) > 0:
+				id := fmt.Sprint(m.Key, m.List)
+				if !seen[id] {
+					seen[id] = true
+					reads[m.Key] = append(reads[m.Key], m.List)
 				}
 			}
 		}
 	}
-	for k := range bad {
-		delete(longest, k)
+	for k, es := range appends {
+		if len(es) == 1 {
+			reads[k] = [][]int64{es}
+		}
 	}
-	return longest
+	keys := make([]int64, 0, len(reads))
+	for k := range reads {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	orders := map[int64][]int64{}
+	for _, k := range keys {
+		vs := slices.Clone(reads[k])
+		sort.SliceStable(vs, func(i, j int) bool {
+			if len(vs[i]) != len(vs[j]) {
+				return len(vs[i]) < len(vs[j])
+			}
+			return slices.Compare(vs[i], vs[j]) < 0
+		})
+		for j := 1; j < len(vs); j++ {
+			if !isPrefix(vs[j-1], vs[j]) {
+				a.add(IncompatibleOrder, map[string]any{"key": k, "values": []any{vs[j-1], vs[j]}})
+				break
+			}
+		}
+		// Elle takes the longest read as the order (of several, whichever
+		// its set yields last; we take the first read in the history).
+		longest := vs[0]
+		for _, v := range reads[k] {
+			if len(v) > len(longest) {
+				longest = v
+			}
+		}
+		orders[k] = distinct(longest)
+	}
+	return orders
+}
+
+func isPrefix(a, b []int64) bool {
+	return len(a) <= len(b) && slices.Equal(a, b[:len(a)])
+}
+
+func distinct(xs []int64) []int64 {
+	seen := map[int64]bool{}
+	out := make([]int64, 0, len(xs))
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// checkDirtyUpdates walks each key's version order looking for an element
+// appended by a failed txn that is followed by one appended by an ok txn:
+// the committed txn built on state that was rolled back.
+func (a *analysis) checkDirtyUpdates(orders map[int64][]int64) {
+	keys := make([]int64, 0, len(orders))
+	for k := range orders {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for _, k := range keys {
+		prevType, prevTxn := history.OK, -1 // the initial state is committed
+		var vs []any
+		for _, e := range orders[k] {
+			ws := a.writes[kv{k, e}]
+			if len(ws) == 0 {
+				continue // a garbage element, reported as such
+			}
+			w := ws[len(ws)-1].txn
+			vs = append(vs, e)
+			switch typ := a.txns[w].Type; {
+			case typ == history.OK:
+				if prevType == history.Fail {
+					a.add(DirtyUpdate, map[string]any{"key": k, "values": vs,
+						"txns": []any{a.renderTxn(prevTxn), "...", a.renderTxn(w)}})
+				}
+				prevType, prevTxn, vs = typ, w, []any{e}
+			case typ == history.Fail && prevType != history.Fail:
+				prevType, prevTxn, vs = typ, w, []any{e}
+			}
+			// An info appender (or a failed one after a failed one) keeps
+			// the range open: we cannot tell yet.
+		}
+	}
+}
+
+// listGraph builds the dependency graph over ok and info txns from the
+// version orders, then adds process or realtime order.
+func (a *analysis) listGraph(orders map[int64][]int64, process, realtime bool) {
+	g := newGraph(len(a.vtx))
+	a.g = g
+	// The (non-failed) appender of each element, and the readers of each
+	// list by its last element (nil key for the empty list).
+	type kve struct {
+		k       int64
+		e       int64
+		initial bool
+	}
+	appender := map[kv]int32{}
+	readers := map[kve][]int32{}
+	for vtx, i := range a.vtx {
+		for _, m := range a.txns[i].Mops {
+			switch {
+			case m.F == "append":
+				appender[kv{m.Key, m.Value}] = int32(vtx)
+			case m.F == "r" && m.Raw == nil && !(m.Nil && a.txns[i].Type != history.OK):
+				x := kve{k: m.Key, initial: true}
+				if n := len(m.List); n > 0 {
+					x = kve{k: m.Key, e: m.List[n-1]}
+				}
+				readers[x] = append(readers[x], int32(vtx))
+			}
+		}
+	}
+	pos := map[kv]int{}
+	for k, order := range orders {
+		for i, e := range order {
+			pos[kv{k, e}] = i
+		}
+	}
+	// before returns the element appended just before e, or initial.
+	before := func(k, e int64) kve {
+		order := orders[k]
+		i, ok := pos[kv{k, e}]
+		if !ok {
+			i = len(order)
+		}
+		if i == 0 {
+			return kve{k: k, initial: true}
+		}
+		return kve{k: k, e: order[i-1]}
+	}
+	for vtx, i := range a.vtx {
+		self := int32(vtx)
+		for _, m := range a.txns[i].Mops {
+			switch {
+			case m.F == "append":
+				prev := before(m.Key, m.Value)
+				to := version{value: m.Value}
+				from := version{initial: true}
+				if !prev.initial {
+					from = version{value: prev.e}
+					if w, ok := appender[kv{m.Key, prev.e}]; ok {
+						g.link(w, self, relWW, why{key: m.Key, from: from, to: to})
+					}
+				}
+				for _, r := range readers[prev] {
+					g.link(r, self, relRW, why{key: m.Key, from: from, to: to})
+				}
+			case m.F == "r" && len(m.List) > 0:
+				last := m.List[len(m.List)-1]
+				if w, ok := appender[kv{m.Key, last}]; ok {
+					g.link(w, self, relWR, why{key: m.Key, from: version{value: last}})
+				}
+			}
+		}
+	}
+	a.orderEdges(g, process, realtime)
+	g.freeze()
 }
 
 // internallyConsistent: a read must show the txn's earlier read followed
@@ -190,81 +358,10 @@ func (a *analysis) listChecks() map[int64][]int64 {
 // appends.
 func internallyConsistent(list, seen []int64, known bool, own []int64) bool {
 	if known {
-		if len(list) != len(seen) {
-			return false
-		}
-		for i := range list {
-			if list[i] != seen[i] {
-				return false
-			}
-		}
-		return true
+		return slices.Equal(list, seen)
 	}
 	if len(list) < len(own) {
 		return false
 	}
-	tail := list[len(list)-len(own):]
-	for i := range own {
-		if tail[i] != own[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func (a *analysis) listGraph(orders map[int64][]int64, process, realtime bool) {
-	g := newGraph(len(a.ok))
-	a.g = g
-	okAppender := func(k, e int64) (int32, bool) {
-		ws := a.writes[kv{k, e}]
-		if len(ws) != 1 {
-			return -1, false
-		}
-		v := a.vertexOf[ws[0].txn]
-		return v, v >= 0
-	}
-	keys := make([]int64, 0, len(orders))
-	for k := range orders {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	for _, k := range keys {
-		order := orders[k]
-		for i := 1; i < len(order); i++ {
-			u, ok1 := okAppender(k, order[i-1])
-			v, ok2 := okAppender(k, order[i])
-			if ok1 && ok2 {
-				g.link(u, v, relWW, why{key: k, from: version{value: order[i-1]}, to: version{value: order[i]}})
-			}
-		}
-	}
-	for vtx, i := range a.ok {
-		touched := map[int64]bool{}
-		for _, m := range a.txns[i].Mops {
-			first := !touched[m.Key]
-			touched[m.Key] = true
-			if m.F != "r" || !first || m.Raw != nil {
-				continue
-			}
-			order, ok := orders[m.Key]
-			if !ok {
-				continue
-			}
-			n := len(m.List)
-			from := version{initial: true}
-			if n > 0 {
-				from = version{value: m.List[n-1]}
-				if w, ok := okAppender(m.Key, m.List[n-1]); ok {
-					g.link(w, int32(vtx), relWR, why{key: m.Key, from: from})
-				}
-			}
-			if n < len(order) {
-				if w, ok := okAppender(m.Key, order[n]); ok {
-					g.link(int32(vtx), w, relRW, why{key: m.Key, from: from, to: version{value: order[n]}})
-				}
-			}
-		}
-	}
-	a.orderEdges(g, process, realtime)
-	g.freeze()
+	return slices.Equal(list[len(list)-len(own):], own)
 }
