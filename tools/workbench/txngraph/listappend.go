@@ -214,9 +214,11 @@ func (a *analysis) appendOrders() map[int64][]int64 {
 				break
 			}
 		}
-		// Elle takes the longest read as the order (of several, whichever
-		// its set yields last; we take the first read in the history).
-		longest := vs[0]
+		// Elle takes the longest read as the order. Of several (reads
+		// that disagree), it takes whichever its hash set of reads yields
+		// last, an order we do not reproduce; we take the first read in
+		// the history, so on such keys the edges can differ from Elle's.
+		longest := reads[k][0]
 		for _, v := range reads[k] {
 			if len(v) > len(longest) {
 				longest = v
