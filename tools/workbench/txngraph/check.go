@@ -17,21 +17,29 @@ package txngraph
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/edn"
 	"github.com/glomers/glomers/tools/workbench/history"
 )
 
-// Limits on how much a run's result holds and how long cycle search may
-// take. A cycle search that runs out of budget is reported as
-// cycle-search-timeout, which (as in Maelstrom) does not fail the run.
-const (
-	maxReported      = 32        // anomalies listed per type; all are counted
-	searchBudget     = 2_000_000 // edge visits per component and cycle type
-	totalSearchLimit = 60_000_000
+// maxReported bounds the anomalies listed per type; all are counted.
+const maxReported = 32
+
+// Budgets on cycle search, like Elle's one second per strongly connected
+// component. A component whose search runs out is reported as
+// cycle-search-timeout (with the types it had already searched) and, as in
+// Elle, gets one fallback cycle found by a plain depth-first walk, named
+// by its edges. The per-component budget counts edge visits, so that
+// results do not depend on the machine; the wall-clock limit over the
+// whole search only guards against pathological histories.
+var (
+	componentBudget = 4_000_000 // edge visits per component, all types
+	searchTimeLimit = 20 * time.Second
 )
 
 type kv struct{ k, v int64 }
@@ -359,6 +367,7 @@ func (a *analysis) findCycles() []any {
 	s := newSearcher(g)
 	sub := make([]int32, g.n)
 	var timeouts []any
+	deadline := time.Now().Add(searchTimeLimit)
 	for ci, scc := range sccs {
 		inSCC := func(v int32) bool { return comp[v] == int32(ci) }
 		hasRel := uint8(0)
@@ -369,20 +378,21 @@ func (a *analysis) findCycles() []any {
 				}
 			}
 		}
+		budget := s.visited + componentBudget
 		redundant := map[string]bool{}
-		var searched []string
+		var searched, found []string
 		for _, spec := range cycleSpecs {
 			if redundant[spec.name] || hasRel&spec.start == 0 {
 				continue
 			}
-			if s.visited > totalSearchLimit {
-				timeouts = append(timeouts, a.timeout(spec.name, searched, len(scc)))
-				break
-			}
 			searched = append(searched, spec.name)
-			steps, complete := a.searchComponent(s, scc, inSCC, sub, spec.c, spec.start)
-			if !complete {
-				timeouts = append(timeouts, a.timeout(spec.name, searched[:len(searched)-1], len(scc)))
+			steps, complete := a.searchComponent(s, scc, inSCC, sub, spec.c, spec.start, budget)
+			if !complete || time.Now().After(deadline) {
+				timeouts = append(timeouts, a.timeout(spec.name, searched[:len(searched)-1], found, len(scc)))
+				if fb := fallbackCycle(g, scc, inSCC); fb != nil {
+					typ := classify(fb)
+					a.add(typ, a.renderCycle(typ, fb))
+				}
 				break
 			}
 			if steps == nil {
@@ -395,6 +405,7 @@ func (a *analysis) findCycles() []any {
 				continue
 			}
 			a.add(typ, a.renderCycle(typ, steps))
+			found = append(found, typ)
 			for x := range impliedBy([]string{spec.name}) {
 				redundant[x] = true
 			}
@@ -403,15 +414,64 @@ func (a *analysis) findCycles() []any {
 	return timeouts
 }
 
+// fallbackCycle walks depth-first from the component's first vertex,
+// always to the first successor not yet on the walk, until it reaches one
+// that is: any cycle, as Elle's fallback after a timeout. Each edge is
+// labelled by the first relationship it carries, data ones first.
+func fallbackCycle(g *graph, scc []int32, in func(int32) bool) []step {
+	start := minOf(scc)
+	onPath := map[int32]int{start: 0}
+	path := []int32{start}
+	var rels []uint8
+	for {
+		u := path[len(path)-1]
+		next, rel := int32(-1), uint8(0)
+		for i := g.off[u]; i < g.off[u+1]; i++ {
+			w := g.tgt[i]
+			if !in(w) {
+				continue
+			}
+			if j, ok := onPath[w]; ok {
+				// Close the loop at w.
+				var steps []step
+				for k := j; k < len(path)-1; k++ {
+					steps = append(steps, step{from: path[k], to: path[k+1], rel: rels[k]})
+				}
+				return append(steps, step{from: u, to: w, rel: firstRel(g.mask[i])})
+			}
+			if next < 0 {
+				next, rel = w, firstRel(g.mask[i])
+			}
+		}
+		if next < 0 {
+			return nil // not strongly connected after all
+		}
+		onPath[next] = len(path)
+		path = append(path, next)
+		rels = append(rels, rel)
+	}
+}
+
+func firstRel(m uint8) uint8 {
+	for _, r := range []uint8{relWW, relWR, relRW, relProcess, relRealtime} {
+		if m&r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
 // timeout describes a component whose search ran out of budget while
 // looking for typ, like Elle's cycle-search-timeout anomaly.
-func (a *analysis) timeout(typ string, searched []string, size int) map[string]any {
-	done := make([]edn.Keyword, len(searched))
-	for i, t := range searched {
-		done[i] = edn.Keyword(t)
+func (a *analysis) timeout(typ string, searched, found []string, size int) map[string]any {
+	var absent []edn.Keyword
+	for _, t := range searched {
+		if !slices.Contains(found, t) {
+			absent = append(absent, edn.Keyword(t))
+		}
 	}
 	return map[string]any{"type": edn.Keyword(CycleTimeout), "anomaly-spec-type": edn.Keyword(typ),
-		"searched": done, "scc-size": size}
+		"does-not-contain": absent, "scc-size": size}
 }
 
 func minOf(vs []int32) int32 {
@@ -426,10 +486,9 @@ func minOf(vs []int32) int32 {
 // narrows to the sub-components of the relationships c may use, then tries
 // each start edge whose ends share a sub-component, until one closes into
 // an acceptable cycle or the budget runs out.
-func (a *analysis) searchComponent(s *searcher, scc []int32, inSCC func(int32) bool, sub []int32, c constraint, start uint8) ([]step, bool) {
+func (a *analysis) searchComponent(s *searcher, scc []int32, inSCC func(int32) bool, sub []int32, c constraint, start uint8, budget int) ([]step, bool) {
 	g := a.g
 	subs := g.sccs(scc, inSCC, c.rels|start, sub)
-	budget := s.visited + searchBudget
 	for si := range subs {
 		in := func(v int32) bool { return inSCC(v) && sub[v] == int32(si) }
 		for _, u := range subs[si] {

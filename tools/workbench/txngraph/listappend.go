@@ -95,8 +95,14 @@ func CheckListAppend(h history.History, modelNames []string) checker.Result {
 	}
 	a.checkDuplicates()
 	a.listChecks()
-	orders := a.appendOrders()
-	a.checkDirtyUpdates(orders)
+	orders := a.appendOrders(a.vtx, true)
+	// Elle looks for dirty updates in orders built from every txn,
+	// failed ones included.
+	all := make([]int, len(txns))
+	for i := range all {
+		all[i] = i
+	}
+	a.checkDirtyUpdates(a.appendOrders(all, false))
 	a.checkLostUpdates("append")
 	process, realtime := needsEdges(prohibited)
 	a.listGraph(orders, process, realtime)
@@ -168,14 +174,14 @@ func (a *analysis) listChecks() {
 }
 
 // appendOrders computes each key's version order from the non-empty lists
-// ok and info txns read (a key appended exactly once and never read
-// has that one element), and reports keys whose reads are not all
-// prefixes of one another as incompatible-order.
-func (a *analysis) appendOrders() map[int64][]int64 {
+// the given txns read (a key they append exactly once has just that
+// element), and, if report, reports keys whose reads are not all prefixes
+// of one another as incompatible-order.
+func (a *analysis) appendOrders(txns []int, report bool) map[int64][]int64 {
 	reads := map[int64][][]int64{}
 	seen := map[string]bool{}
 	appends := map[int64][]int64{}
-	for _, i := range a.vtx {
+	for _, i := range txns {
 		for _, m := range a.txns[i].Mops {
 			switch {
 			case m.F == "append":
@@ -209,7 +215,7 @@ func (a *analysis) appendOrders() map[int64][]int64 {
 			return slices.Compare(vs[i], vs[j]) < 0
 		})
 		for j := 1; j < len(vs); j++ {
-			if !isPrefix(vs[j-1], vs[j]) {
+			if report && !isPrefix(vs[j-1], vs[j]) {
 				a.add(IncompatibleOrder, map[string]any{"key": k, "values": []any{vs[j-1], vs[j]}})
 				break
 			}
