@@ -63,6 +63,9 @@ type analysis struct {
 	counts    map[string]int
 	g         *graph
 	lists     bool // list-append: values are list elements
+	// preferRead, if set, picks among a key's tied longest reads (tests
+	// use it to replay Elle's choices).
+	preferRead func(k int64, read []int64) bool
 }
 
 func (a *analysis) add(typ string, anomaly any) {
@@ -390,6 +393,7 @@ func (a *analysis) findCycles() []any {
 			if !complete || time.Now().After(deadline) {
 				timeouts = append(timeouts, a.timeout(spec.name, searched[:len(searched)-1], found, len(scc)))
 				if fb := fallbackCycle(g, scc, inSCC); fb != nil {
+					fb = a.relabel(fb)
 					typ := classify(fb)
 					a.add(typ, a.renderCycle(typ, fb))
 				}
@@ -398,6 +402,7 @@ func (a *analysis) findCycles() []any {
 			if steps == nil {
 				continue
 			}
+			steps = a.relabel(steps)
 			typ := classify(steps)
 			if spec.typed && typ != spec.name {
 				// Elle's search for a typed anomaly accepts only a cycle
@@ -508,6 +513,31 @@ func (a *analysis) searchComponent(s *searcher, scc []int32, inSCC func(int32) b
 		}
 	}
 	return nil, true
+}
+
+// relabel names each step of a cycle by the relationship Elle's explainer
+// would give it when an edge carries several: its data explainers come
+// before the process or realtime one, and among them list-append tries ww,
+// wr, rw in turn while rw-register tries wr before ww and rw. The cycle's
+// class follows from these labels, so a search that used an edge for its rw
+// can find a cycle Elle calls something else.
+func (a *analysis) relabel(steps []step) []step {
+	order := []uint8{relWR, relWW, relRW, relProcess, relRealtime}
+	if a.lists {
+		order = []uint8{relWW, relWR, relRW, relProcess, relRealtime}
+	}
+	out := make([]step, len(steps))
+	for i, st := range steps {
+		out[i] = st
+		m := a.g.maskOf(st.from, st.to)
+		for _, r := range order {
+			if m&r != 0 {
+				out[i].rel = r
+				break
+			}
+		}
+	}
+	return out
 }
 
 // classify names a cycle by its edges, as Elle's cycle explainer does:

@@ -59,12 +59,16 @@ func ParseAppendMops(v any) ([]Mop, error) {
 // ending there, and each read depends (wr) on the appender of its last
 // element. An append never read follows the last element known.
 func CheckListAppend(h history.History, modelNames []string) checker.Result {
+	return checkListAppend(h, modelNames, nil)
+}
+
+func checkListAppend(h history.History, modelNames []string, prefer func(int64, []int64) bool) checker.Result {
 	prohibited, err := prohibitedBy(modelNames)
 	if err != nil {
 		return checker.Result{"valid?": checker.Unknown, "error": err.Error()}
 	}
 	txns, parseErrs := appendTxns(h)
-	a := &analysis{txns: txns, anomalies: map[string][]any{}, counts: map[string]int{}, lists: true}
+	a := &analysis{txns: txns, anomalies: map[string][]any{}, counts: map[string]int{}, lists: true, preferRead: prefer}
 	a.vertexOf = make([]int32, len(txns))
 	for i, t := range txns {
 		a.vertexOf[i] = -1
@@ -226,7 +230,7 @@ func (a *analysis) appendOrders(txns []int, report bool) map[int64][]int64 {
 		// the history, so on such keys the edges can differ from Elle's.
 		longest := reads[k][0]
 		for _, v := range reads[k] {
-			if len(v) > len(longest) {
+			if len(v) > len(longest) || len(v) == len(longest) && a.preferRead != nil && a.preferRead(k, v) {
 				longest = v
 			}
 		}
