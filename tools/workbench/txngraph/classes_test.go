@@ -101,6 +101,20 @@ var classCases = []classCase{
 		evs: seq("a 1 1", "a 1 2", "r 1 [1 2]", "r 1 [2 1]")},
 	{name: "duplicate-elements", lists: true, model: "read-uncommitted", valid: checker.Invalid, want: []string{DuplicateElements},
 		evs: seq("a 1 1", "r 1 [1 1]")},
+	// Elle's list_append_test "contradictory read orders": x's reads
+	// disagree, and T1 -ww-> T2 -ww-> T3 -wr-> T1 on the longest.
+	{name: "Elle: contradictory read orders", lists: true, model: "read-committed", valid: checker.Invalid,
+		want: []string{G1c, IncompatibleOrder}, weaker: "read-uncommitted",
+		evs: []ev{inv(0, "a 1 1, r 2 nil"), inv(1, "a 1 2"), inv(2, "a 1 3, a 2 1"),
+			ok(0, "a 1 1, r 2 [1]"), ok(1, "a 1 2"), ok(2, "a 1 3, a 2 1"),
+			inv(3, "r 1 nil"), ok(3, "r 1 [1 3]"), inv(4, "r 1 nil"), ok(4, "r 1 [1 2 3]")}},
+	// Elle's list_append_test realtime case: a read that started after 2
+	// was appended misses it (the append of 1, never ended, is ours: Elle's
+	// history reads an element nobody appended).
+	{name: "Elle: stale read in real time", lists: true, model: "strict-serializable", valid: checker.Invalid,
+		want: []string{"G-single-item-realtime"}, weaker: "serializable",
+		evs: []ev{inv(9, "a 1 1"), inv(0, "a 1 2"), ok(0, "a 1 2"), inv(1, "r 1 nil"), ok(1, "r 1 [1]"),
+			inv(2, "r 1 nil"), ok(2, "r 1 [1 2]"), ok(9, "a 1 1")}},
 	// Elle's list_append_test "dirty update, direct", also an aborted read.
 	{name: "dirty-update", lists: true, model: "read-committed", valid: checker.Invalid, want: []string{G1a, DirtyUpdate}, weaker: "read-uncommitted",
 		evs: []ev{inv(0, "a 1 1"), fail(0, "a 1 1"), inv(1, "a 1 2"), ok(1, "a 1 2"), inv(2, "r 1 nil"), ok(2, "r 1 [1 2]")}},
