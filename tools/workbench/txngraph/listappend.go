@@ -183,7 +183,11 @@ func (a *analysis) listChecks() {
 // of one another as incompatible-order.
 func (a *analysis) appendOrders(txns []int, report bool) map[int64][]int64 {
 	reads := map[int64][][]int64{}
-	seen := map[string]bool{}
+	type keyRead struct {
+		k  int64
+		id valueID
+	}
+	seen := map[keyRead]bool{}
 	appends := map[int64][]int64{}
 	for _, i := range txns {
 		for _, m := range a.txns[i].Mops {
@@ -191,7 +195,7 @@ func (a *analysis) appendOrders(txns []int, report bool) map[int64][]int64 {
 			case m.F == "append":
 				appends[m.Key] = append(appends[m.Key], m.Value)
 			case m.F == "r" && len(m.List) > 0:
-				id := fmt.Sprint(m.Key, m.List)
+				id := keyRead{m.Key, readID(m)}
 				if !seen[id] {
 					seen[id] = true
 					reads[m.Key] = append(reads[m.Key], m.List)

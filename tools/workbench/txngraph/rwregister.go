@@ -1,7 +1,6 @@
 package txngraph
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/glomers/glomers/tools/workbench/edn"
@@ -65,8 +64,12 @@ func (a *analysis) checkLostUpdates(writeF string) {
 		value any
 		txns  []int
 	}
-	groups := map[string]*group{}
-	var order []string
+	type keyRead struct {
+		k  int64
+		id valueID
+	}
+	groups := map[keyRead]*group{}
+	var order []keyRead
 	for _, i := range a.ok {
 		read := map[int64]Mop{}
 		wrote := map[int64]bool{}
@@ -78,7 +81,7 @@ func (a *analysis) checkLostUpdates(writeF string) {
 					continue
 				}
 				wrote[m.Key] = true
-				id := fmt.Sprintf("%d/%v", m.Key, renderMop(r)[2])
+				id := keyRead{m.Key, readID(r)}
 				g := groups[id]
 				if g == nil {
 					g = &group{key: m.Key, value: renderMop(r)[2]}
