@@ -306,3 +306,28 @@ func TestLinearizableListAppendHistoryHasNoAnomalies(t *testing.T) {
 		}
 	}
 }
+
+// Internal consistency as Elle's list-append tracks it: a read of nil
+// says nothing about the txn's later reads, an empty list does, and an
+// append after a nil read makes the list exactly that element.
+func TestListAppendInternalNuances(t *testing.T) {
+	for _, c := range []struct {
+		txn      string
+		internal bool
+	}{
+		{"r 1 [1], a 1 5, r 1 [1 5]", false},
+		{"r 1 nil, r 1 [1]", false},
+		{"r 1 [], r 1 [1]", true},
+		{"r 1 nil, a 1 5, r 1 [1 5]", true},
+		{"a 1 5, r 1 [1 5]", false},
+		{"a 1 5, r 1 [5 1]", true},
+		{"a 1 5, r 1 nil", true},
+	} {
+		h := laSerial(t, [2]string{"ok", "a 1 1"}, [2]string{"ok", c.txn})
+		r := CheckListAppend(h, []string{"serializable"})
+		got := slices.Contains(resultTypeNames(r), Internal)
+		if got != c.internal {
+			t.Errorf("%s: internal %v, want %v: %v", c.txn, got, c.internal, r)
+		}
+	}
+}

@@ -122,16 +122,11 @@ func appendTxns(h history.History) ([]Txn, []error) { return pairTxns(h, ParseAp
 func (a *analysis) listChecks() {
 	for _, i := range a.ok {
 		t := a.txns[i]
-		own := map[int64][]int64{}  // appends so far, per key
-		seen := map[int64][]int64{} // last read, per key
-		known := map[int64]bool{}   // whether seen holds the whole list
+		state := map[int64]expected{}
 		internalDone := false
 		for _, m := range t.Mops {
 			if m.F == "append" {
-				own[m.Key] = append(own[m.Key], m.Value)
-				if known[m.Key] {
-					seen[m.Key] = append(append([]int64(nil), seen[m.Key]...), m.Value)
-				}
+				state[m.Key] = state[m.Key].then(m.Value)
 				continue
 			}
 			if m.Raw != nil {
@@ -139,11 +134,15 @@ func (a *analysis) listChecks() {
 				continue
 			}
 			list := m.List
-			if !internalDone && !internallyConsistent(list, seen[m.Key], known[m.Key], own[m.Key]) {
-				a.add(Internal, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m)})
+			if exp := state[m.Key]; !internalDone && !exp.admits(m) {
+				a.add(Internal, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m), "expected": exp.render()})
 				internalDone = true
 			}
-			seen[m.Key], known[m.Key], own[m.Key] = list, true, nil
+			if m.Nil {
+				state[m.Key] = expected{kind: expectNil}
+			} else {
+				state[m.Key] = expected{kind: expectList, list: list}
+			}
 			dup := map[int64]bool{}
 			dupDone := false
 			for _, e := range list {
@@ -369,15 +368,53 @@ func (a *analysis) listGraph(orders map[int64][]int64, process, realtime bool) {
 	g.freeze()
 }
 
-// internallyConsistent: a read must show the txn's earlier read followed
-// by its appends since, or, if it has not read the key, end with its
-// appends.
-func internallyConsistent(list, seen []int64, known bool, own []int64) bool {
-	if known {
-		return slices.Equal(list, seen)
+// expected is what a txn's next read of a key must show, given its own
+// earlier micro-ops on the key, as Elle's internal check tracks it.
+type expected struct {
+	kind byte    // expectAny, expectNil, expectList or expectSuffix
+	list []int64 // the whole list, or the suffix the txn appended
+}
+
+const (
+	expectAny    byte = iota // not touched yet: anything goes
+	expectNil                // read nil: says nothing of later reads
+	expectList               // exactly this list
+	expectSuffix             // a list ending in these elements
+)
+
+// then is the expectation after the txn appends e.
+func (x expected) then(e int64) expected {
+	switch x.kind {
+	case expectAny:
+		return expected{kind: expectSuffix, list: []int64{e}}
+	case expectNil:
+		return expected{kind: expectList, list: []int64{e}}
 	}
-	if len(list) < len(own) {
-		return false
+	return expected{kind: x.kind, list: append(slices.Clip(x.list), e)}
+}
+
+// admits says whether read m is consistent with the expectation.
+func (x expected) admits(m Mop) bool {
+	switch x.kind {
+	case expectList:
+		return !m.Nil && slices.Equal(m.List, x.list)
+	case expectSuffix:
+		return !m.Nil && len(m.List) >= len(x.list) && slices.Equal(m.List[len(m.List)-len(x.list):], x.list)
 	}
-	return slices.Equal(list[len(list)-len(own):], own)
+	return true
+}
+
+func (x expected) render() any {
+	if x.kind == expectSuffix {
+		return append([]any{"..."}, anySlice(x.list)...)
+	}
+	return anySlice(x.list)
+}
+
+func anySlice(xs []int64) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }
