@@ -1,18 +1,23 @@
-// Package txngraph judges transactional histories over read/write registers
-// the way Elle's rw-register checker does: it infers dependencies between
-// committed transactions from the values they read and wrote (values are
+// Package txngraph judges Maelstrom's transactional histories
+// (txn-rw-register and txn-list-append) the way Elle, Maelstrom's checker,
+// does, and names what it finds as Elle names it: it infers dependencies
+// between transactions from the values they read and wrote (values are
 // unique per key), looks for cycles in that dependency graph and for
 // non-cycle anomalies (aborted and intermediate reads, internal
-// inconsistency, garbage reads, lost updates), and decides from the
-// consistency models under test which of them fail the run.
+// inconsistency, lost updates, and for lists incompatible orders,
+// duplicate elements and dirty updates), and decides from the consistency
+// models under test, by Elle's table of which model proscribes what, which
+// of them fail the run. docs/anomalies.md describes the names.
 //
-// Version order comes only from what the history proves: the initial nil
-// precedes every version, and a transaction that read v and then wrote v'
-// of the same key puts v before v' ("writes follow reads"). From it we get
-// ww (T1's version overwritten by T2), wr (T2 read T1's version) and rw
-// (T2 overwrote the version T1 read) edges; strict models add realtime or
-// process order. Cycles are found per strongly connected component
-// (Tarjan) with a breadth-first search for a short cycle of each type.
+// Version orders come only from what the history proves. For registers:
+// the initial nil precedes every version, and a transaction that read v
+// and then wrote v' of the same key puts v before v' (writes follow
+// reads); for lists, the longest read of a key. From them come ww (T2
+// overwrote T1's version), wr (T2 read T1's version) and rw (T2 overwrote
+// the version T1 read) edges; strict models add realtime order, session
+// models process order. Each strongly connected component (Tarjan) is
+// searched for each class of cycle in Elle's order, breadth-first, and a
+// cycle is named by its edges as Elle's explainer names them.
 package txngraph
 
 import (
