@@ -306,7 +306,6 @@ func (a *analysis) realtimeEdges(g *graph) {
 // edges may carry, and what else the cycle must have.
 type cycleSpec struct {
 	name    string
-	variant uint8 // relProcess or relRealtime for the variants, else 0
 	c       constraint
 	start   uint8 // relationship of the edge each candidate cycle starts on
 	typed   bool  // the cycle found must classify as name (Elle's :type)
@@ -333,7 +332,6 @@ var cycleSpecs = func() []cycleSpec {
 			if v.rel != 0 {
 				// Variant cycles start on their process/realtime edge so
 				// that every cycle found has one.
-				s.variant = v.rel
 				s.c.rels |= v.rel
 				s.start = v.rel
 			}
