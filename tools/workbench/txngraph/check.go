@@ -305,10 +305,10 @@ func (a *analysis) realtimeEdges(g *graph) {
 // cycleSpec is one cycle anomaly to search for: which relationships its
 // edges may carry, and what else the cycle must have.
 type cycleSpec struct {
-	name    string
-	c       constraint
-	start   uint8 // relationship of the edge each candidate cycle starts on
-	typed   bool  // the cycle found must classify as name (Elle's :type)
+	name  string
+	c     constraint
+	start uint8 // relationship of the edge each candidate cycle starts on
+	typed bool  // the cycle found must classify as name (Elle's :type)
 }
 
 // cycleSpecs lists the cycle anomalies in Elle's search order: by depth in
