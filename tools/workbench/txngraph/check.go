@@ -118,6 +118,21 @@ func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeout
 		a.counts[CycleTimeout] = len(timeouts)
 		a.anomalies[CycleTimeout] = timeouts
 	}
+	// Cycle-exists anomalies are a fallback: keep only those no reported
+	// named anomaly already explains.
+	var named []string
+	for t := range a.counts {
+		if !isCycleExists(t) && (prohibited[t] || t == EmptyGraph || t == CycleTimeout) {
+			named = append(named, t)
+		}
+	}
+	impossible := impossibleModels(named)
+	for t := range a.counts {
+		if isCycleExists(t) && (!prohibited[t] || impossible[strings.TrimSuffix(t, "-cycle-exists")]) {
+			delete(a.counts, t)
+			delete(a.anomalies, t)
+		}
+	}
 	var found, reportable []string
 	bad := false
 	for t := range a.counts {
@@ -384,6 +399,7 @@ func (a *analysis) findCycles() []any {
 				}
 			}
 		}
+		a.cycleExists(scc, inSCC, sub)
 		budget := s.visited + componentBudget
 		redundant := map[string]bool{}
 		var searched, found []string

@@ -183,8 +183,7 @@ var modelImplies = map[string][]string{
 }
 
 // proscribes lists, per model, the anomalies it rules out on top of the
-// models it implies. Elle's "-cycle-exists" fallbacks are left out: this
-// checker always names a specific cycle.
+// models it implies (see cycleexists.go for the "-cycle-exists" ones).
 var proscribes = map[string][]string{
 	"causal-cerone":                     {"internal", "G1a"},
 	"cursor-stability":                  {"G1", "G-cursor", "lost-update"},
@@ -193,23 +192,23 @@ var proscribes = map[string][]string{
 	"consistent-view":                   {"G1", "G-single"},
 	"forward-consistent-view":           {"G1", "G-SIb"},
 	"parallel-snapshot-isolation":       {"internal", "G1a"},
-	"PL-3":                              {"G1", "G2", "predicate-read-miss"},
-	"PL-2":                              {"G1"},
-	"PL-1":                              {"G0", "duplicate-elements", "cyclic-versions"},
+	"PL-3":                              {"G1", "G2", "predicate-read-miss", "PL-3-cycle-exists"},
+	"PL-2":                              {"G1", "PL-2-cycle-exists"},
+	"PL-1":                              {"G0", "duplicate-elements", "cyclic-versions", "PL-1-cycle-exists"},
 	"prefix":                            {"internal", "G1a"},
 	"serializable":                      {"internal"},
-	"snapshot-isolation":                {"internal", "G1", "G-SI", "G-nonadjacent"},
+	"snapshot-isolation":                {"internal", "G1", "G-SI", "G-nonadjacent", "PL-SI-cycle-exists"},
 	"read-atomic":                       {"internal", "G1a", "future-read"},
-	"repeatable-read":                   {"G1", "G2-item", "lost-update"},
+	"repeatable-read":                   {"G1", "G2-item", "lost-update", "PL-2.99-cycle-exists"},
 	"update-atomic":                     {"lost-update"},
-	"strict-serializable":               {"G1", "G1c-realtime", "G2-realtime"},
-	"strong-session-PL-1":               {"G0-process"},
-	"strong-session-PL-2":               {"G1c-process"},
-	"strong-PL-1":                       {"G0-realtime"},
-	"strong-PL-2":                       {"G1c-realtime"},
-	"strong-session-snapshot-isolation": {"internal", "G1-process", "G-nonadjacent-process"},
-	"strong-snapshot-isolation":         {"internal", "G1-realtime", "G-nonadjacent-realtime"},
-	"strong-session-serializable":       {"G1-process", "G2-process"},
+	"strict-serializable":               {"G1", "G1c-realtime", "G2-realtime", "PL-SS-cycle-exists"},
+	"strong-session-PL-1":               {"G0-process", "strong-session-PL-1-cycle-exists"},
+	"strong-session-PL-2":               {"G1c-process", "strong-session-PL-2-cycle-exists"},
+	"strong-PL-1":                       {"G0-realtime", "strong-PL-1-cycle-exists"},
+	"strong-PL-2":                       {"G1c-realtime", "strong-PL-2-cycle-exists"},
+	"strong-session-snapshot-isolation": {"internal", "G1-process", "G-nonadjacent-process", "strong-session-snapshot-isolation-cycle-exists"},
+	"strong-snapshot-isolation":         {"internal", "G1-realtime", "G-nonadjacent-realtime", "strong-snapshot-isolation-cycle-exists"},
+	"strong-session-serializable":       {"G1-process", "G2-process", "strong-session-serializable-cycle-exists"},
 	"update-serializable":               {"G1", "G-update"},
 }
 
@@ -391,11 +390,7 @@ var workbenchOnly = []string{GarbageRead, DuplicateW}
 // weakest such models, "also-not" the stronger ones they drag along, by
 // Elle's friendly names.
 func boundary(found []string) (not, alsoNot []string) {
-	var direct []string
-	for a := range impliedBy(found) {
-		direct = append(direct, proscribeDAG.in[a]...)
-	}
-	impossible := reach(modelDAG.in, direct)
+	impossible := impossibleModels(found)
 	for m := range impossible {
 		weakest := true
 		for w := range reach(modelDAG.out, []string{m}) {
@@ -423,6 +418,16 @@ func dedup(s []string) []string {
 		}
 	}
 	return out
+}
+
+// impossibleModels is the set of (canonical) models the anomalies rule
+// out: those proscribing an anomaly they imply, and every stronger model.
+func impossibleModels(found []string) map[string]bool {
+	var direct []string
+	for a := range impliedBy(found) {
+		direct = append(direct, proscribeDAG.in[a]...)
+	}
+	return reach(modelDAG.in, direct)
 }
 
 // needsEdges reports whether the reportable anomalies ask for process or
