@@ -17,6 +17,7 @@ package txngraph
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -67,7 +68,11 @@ func (a *analysis) add(typ string, anomaly any) {
 // models (none means strict-serializable). The result has Elle's keys
 // (valid?, anomaly-types, anomalies, not, also-not) plus anomaly-counts
 // and first-error.
-func Check(h history.History, modelNames []string) checker.Result {
+//
+// Anomaly types Elle does not report under these models (see strict.go)
+// count too unless strictness is checker.AsMaelstrom; they are listed under
+// "strict" (or "strict-not-judged").
+func Check(h history.History, modelNames []string, strictness ...checker.Strictness) checker.Result {
 	prohibited, err := prohibitedBy(modelNames)
 	if err != nil {
 		return checker.Result{"valid?": checker.Unknown, "error": err.Error()}
@@ -83,11 +88,18 @@ func Check(h history.History, modelNames []string) checker.Result {
 	a.buildGraph(versionEdges, process, realtime)
 	timeouts := a.findCycles()
 
-	return a.result(prohibited, parseErrs, timeouts)
+	return a.result(prohibited, parseErrs, timeouts, strictTypes(modelNames), strictnessOf(strictness))
+}
+
+func strictnessOf(s []checker.Strictness) checker.Strictness {
+	if len(s) > 0 {
+		return s[len(s)-1]
+	}
+	return checker.Strict
 }
 
 // result assembles the verdict from the anomalies found.
-func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeouts []any) checker.Result {
+func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeouts []any, strict map[string]bool, s checker.Strictness) checker.Result {
 	res := checker.Result{}
 	var found, reportable []string
 	for t := range a.counts {
@@ -116,6 +128,7 @@ func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeout
 		counts[t] = n
 	}
 	res["anomaly-counts"] = counts
+	reportable = judgeStrict(res, reportable, strict, s)
 	if len(reportable) == 0 {
 		res["valid?"] = checker.Valid
 		return res
@@ -123,18 +136,22 @@ func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeout
 	// Elle would say :unknown for an empty graph alone; Maelstrom's wrapper
 	// turns any remaining anomaly type into false, and so do we.
 	res["valid?"] = checker.Invalid
-	types := make([]edn.Keyword, len(reportable))
+	sorted := slices.Sorted(slices.Values(reportable))
+	types := make([]edn.Keyword, len(sorted))
 	anomalies := map[string]any{}
-	for i, t := range reportable {
+	for i, t := range sorted {
 		types[i] = edn.Keyword(t)
 		anomalies[t] = a.anomalies[t]
 	}
 	res["anomaly-types"] = types
 	res["anomalies"] = anomalies
+	if s == checker.AsMaelstrom {
+		found = slices.DeleteFunc(found, func(t string) bool { return strict[t] })
+	}
 	not, alsoNot := boundary(found)
 	res["not"] = keywords(not)
 	res["also-not"] = keywords(alsoNot)
-	res["first-error"] = a.firstError(reportable)
+	res["first-error"] = a.firstError(reportable, strict)
 	return res
 }
 
@@ -685,7 +702,7 @@ func typeIndex(typ string) (int, int) {
 }
 
 // firstError describes the first reportable anomaly in one line.
-func (a *analysis) firstError(types []string) string {
+func (a *analysis) firstError(types []string, strict map[string]bool) string {
 	for _, t := range types {
 		list := a.anomalies[t]
 		if len(list) == 0 {
@@ -695,10 +712,14 @@ func (a *analysis) firstError(types []string) string {
 			continue
 		}
 		m, _ := list[0].(map[string]any)
-		if expl, ok := m["explanation"].(string); ok {
-			return fmt.Sprintf("%s (%d found): %s", t, a.counts[t], strings.ReplaceAll(expl, "\n", " "))
+		label := t
+		if strict[t] {
+			label += " [strict]"
 		}
-		return fmt.Sprintf("%s (%d found): %s", t, a.counts[t], describe(m))
+		if expl, ok := m["explanation"].(string); ok {
+			return fmt.Sprintf("%s (%d found): %s", label, a.counts[t], strings.ReplaceAll(expl, "\n", " "))
+		}
+		return fmt.Sprintf("%s (%d found): %s", label, a.counts[t], describe(m))
 	}
 	return ""
 }

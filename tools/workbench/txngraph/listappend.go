@@ -61,7 +61,7 @@ func ParseAppendMops(v any) ([]Mop, error) {
 // edges, the appender of a read list's last element precedes the reader
 // (wr), and a reader precedes whoever appended the element after what it
 // saw (rw).
-func CheckListAppend(h history.History, modelNames []string) checker.Result {
+func CheckListAppend(h history.History, modelNames []string, strictness ...checker.Strictness) checker.Result {
 	prohibited, err := prohibitedBy(modelNames)
 	if err != nil {
 		return checker.Result{"valid?": checker.Unknown, "error": err.Error()}
@@ -98,7 +98,7 @@ func CheckListAppend(h history.History, modelNames []string) checker.Result {
 	process, realtime := needsEdges(prohibited)
 	a.listGraph(orders, process, realtime)
 	timeouts := a.findCycles()
-	return a.result(prohibited, parseErrs, timeouts)
+	return a.result(prohibited, parseErrs, timeouts, strictTypes(modelNames), strictnessOf(strictness))
 }
 
 func appendTxns(h history.History) ([]Txn, []error) { return pairTxns(h, ParseAppendMops) }
