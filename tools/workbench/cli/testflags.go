@@ -69,6 +69,9 @@ type testFlag struct {
 	// apply stores a value; nil for options handled elsewhere (the node
 	// list, help) or accepted and ignored.
 	apply func(o *TestOptions, v string) error
+	// workbenchOnly marks options Maelstrom does not have (it refuses
+	// them: `Unknown option`); the stand-in Maelstrom knows the others.
+	workbenchOnly bool
 }
 
 // The node options interact (--node-count wins over the others), so they
@@ -106,7 +109,7 @@ var testFlags = []testFlag{
 		apply: func(o *TestOptions, v string) error { o.LatencyDist = v; return nil }},
 	{flagSpec: flagSpec{long: "delivery", value: "MODEL", def: network.Maelstrom,
 		help: "maelstrom: each node's receiver sleeps until the deadline of the message it took first, so later, earlier-due messages (client requests too) wait behind it, as in Maelstrom; ideal: every message is delivered exactly at its deadline (workbench only)"},
-		apply: func(o *TestOptions, v string) error { o.Delivery = v; return nil }},
+		apply: func(o *TestOptions, v string) error { o.Delivery = v; return nil }, workbenchOnly: true},
 	{flagSpec: flagSpec{long: "nemesis", value: "FAULTS", help: "comma-separated faults to inject (only partition)"},
 		apply: func(o *TestOptions, v string) error {
 			for _, f := range splitList(v) {
@@ -184,9 +187,9 @@ var testFlags = []testFlag{
 			}
 			o.NodeEnv = append(o.NodeEnv, v)
 			return nil
-		}},
+		}, workbenchOnly: true},
 	{flagSpec: flagSpec{long: "maelstrom-verdicts", help: "judge exactly as Maelstrom does: leave the workbench's strict checks (e.g. txn reads of values nobody wrote, broadcast reads of values nobody broadcast; docs/verdicts.md) out of the verdict and the exit status"},
-		apply: func(o *TestOptions, v string) error { o.MaelstromVerdicts = v == "true"; return nil }},
+		apply: func(o *TestOptions, v string) error { o.MaelstromVerdicts = v == "true"; return nil }, workbenchOnly: true},
 	{flagSpec: flagSpec{long: "bounds", value: "CHALLENGE", help: "this repository's challenge the node solves (e.g. 5c): the summary also judges the project's bounds for it (tools/flyio/challenges.bzl) and names its node settings (KAFKA_MODE, GOSSIP_PRESET); workbench only"},
 		apply: func(o *TestOptions, v string) error {
 			c, ok := flyio.ByID(v)
@@ -202,7 +205,7 @@ var testFlags = []testFlag{
 			}
 			o.Bounds = v
 			return nil
-		}},
+		}, workbenchOnly: true},
 	{flagSpec: flagSpec{long: "log-stderr", help: "echo node stderr into the console log"},
 		apply: func(o *TestOptions, v string) error { o.LogStderr = v == "true"; return nil }},
 	{flagSpec: flagSpec{long: "log-net-send", help: "log every message sent"},
@@ -217,7 +220,7 @@ var testFlags = []testFlag{
 			}
 			o.Seed, o.SeedGiven = s, true
 			return nil
-		}},
+		}, workbenchOnly: true},
 	{flagSpec: flagSpec{long: "help", short: "h", help: "show this help"}},
 	// Jepsen options Maelstrom accepts and ignores (it never uses SSH).
 	{flagSpec: flagSpec{long: "username", value: "USER", help: "ignored (Jepsen SSH option)"}},
