@@ -29,8 +29,6 @@ func TestStrictAnomaliesFlipUnderMaelstromVerdicts(t *testing.T) {
 			serial(t, [2]string{"ok", "r 1 0"}, [2]string{"ok", "w 1 1"}, [2]string{"ok", "r 1 1"})},
 		{"rw internal under read-committed", Internal, "read-committed", rw,
 			serial(t, [2]string{"ok", "w 1 1"}, [2]string{"ok", "w 1 2, r 1 1"})},
-		{"rw duplicate writes", DuplicateW, "read-uncommitted", rw,
-			serial(t, [2]string{"ok", "w 1 1"}, [2]string{"ok", "w 1 1"})},
 		{"list-append garbage read", GarbageRead, "serializable", la,
 			laSerial(t, [2]string{"ok", "a 1 1"}, [2]string{"ok", "r 1 [1 7]"}, [2]string{"ok", "r 1 [1]"})},
 		{"list-append incompatible order under read-uncommitted", IncompatibleOrder, "read-uncommitted", la,

@@ -264,19 +264,16 @@ var StrictChecks = []workload.StrictCheck{
 		Fixture:   "txn-zero-read",
 	},
 	{
-		Name:      txngraph.DuplicateW,
-		Defect:    "the node's reply changes a write's value, so two transactions appear to write the same value to a key",
-		Maelstrom: "Elle throws (a value written by more than one op), so Maelstrom's verdict is unknown, not invalid",
-	},
-	{
 		Name:      txngraph.Internal,
 		Defect:    "a transaction reads something other than what it wrote or read earlier itself, under read-uncommitted, read-committed or repeatable-read",
 		Maelstrom: "Elle reports internal only under serializable, snapshot-isolation and stronger models",
+		Fixture:   "txn-snapshot-read",
 	},
 	{
 		Name:      txngraph.IncompatibleOrder,
 		Defect:    "two reads of a list disagree on the order of its elements, under read-uncommitted",
 		Maelstrom: "Elle counts incompatible-order as a G1a, which read-uncommitted allows",
+		Fixture:   "txn-list-reversed",
 	},
 }
 
