@@ -12,7 +12,7 @@ var StrictChecks = []workload.StrictCheck{{
 	Name:      "unexpected",
 	Defect:    "reads return values nobody broadcast (the node invents or corrupts values)",
 	Maelstrom: "Jepsen's set-full ignores values that were never added: valid as long as the real values all arrive",
-	Fixture:   "broadcast-invent-extra",
+	Fixture:   "broadcast-extra",
 }}
 
 // Strict applies broadcast's strict check to Check's result (Maelstrom's
