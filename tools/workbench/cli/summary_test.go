@@ -221,6 +221,7 @@ func TestStrictOnlyRunSaysMaelstromWouldAccept(t *testing.T) {
 	if code != ExitInvalid {
 		t.Fatalf("exit %d, want 1:\n%s", code, out)
 	}
+	strictRun := latestRun(t, out).Dir
 	for _, want := range []string{
 		"garbage-read [strict]",
 		"Analysis invalid!",
@@ -239,9 +240,20 @@ func TestStrictOnlyRunSaysMaelstromWouldAccept(t *testing.T) {
 	if code != ExitValid {
 		t.Fatalf("--maelstrom-verdicts: exit %d, want 0:\n%s", code, out)
 	}
-	for _, want := range []string{"Everything looks good!", ":strict-not-judged [\"garbage-read\"]", "Fly.io 6a at --time-limit 2, not 20: verdict ✓"} {
+	for _, want := range []string{"Everything looks good!", ":strict-not-judged [\"garbage-read\"]", "Fly.io 6a at --time-limit 2, not 20: verdict ✓",
+		"(--maelstrom-verdicts: the workbench's strict checks also found workload garbage-read, left out of the verdict as Maelstrom does)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--maelstrom-verdicts: output lacks %q:\n%s", want, out)
+		}
+	}
+	// compare names both verdicts.
+	var cmp, errb bytes.Buffer
+	if code := Main([]string{"compare", strictRun, latestRun(t, out).Dir}, &cmp, &errb); code != ExitValid {
+		t.Fatalf("compare: exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"A: " + strictRun + " (invalid (strict checks only; Maelstrom would accept))", "(valid)"} {
+		if !strings.Contains(cmp.String(), want) {
+			t.Errorf("compare lacks %q:\n%s", want, cmp.String())
 		}
 	}
 }
