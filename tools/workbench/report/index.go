@@ -56,14 +56,14 @@ type page struct {
 	Headline                              string
 	// StrictNote says, for a run that only the workbench's strict checks
 	// fail, that Maelstrom would accept it, and what is still wrong.
-	StrictNote string
-	Sections   []section
-	Errors                                []string
-	EDN                                   string
-	Plots                                 []fileLink
-	Messages                              *fileLink
-	Files                                 []fileLink
-	FilesElided                           int
+	StrictNote  string
+	Sections    []section
+	Errors      []string
+	EDN         string
+	Plots       []fileLink
+	Messages    *fileLink
+	Files       []fileLink
+	FilesElided int
 }
 
 // index renders index.html for the run in dir.
