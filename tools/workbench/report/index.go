@@ -54,16 +54,17 @@ type page struct {
 	Verdict                               string
 	ValidText                             string // as results.edn says it: true, false, unknown
 	Headline                              string
+	Sections                              []section
+	Errors                                []string
+	EDN                                   string
+	Plots                                 []fileLink
+	Messages                              *fileLink
+	Files                                 []fileLink
+	FilesElided                           int
+
 	// StrictNote says, for a run that only the workbench's strict checks
 	// fail, that Maelstrom would accept it, and what is still wrong.
-	StrictNote  string
-	Sections    []section
-	Errors      []string
-	EDN         string
-	Plots       []fileLink
-	Messages    *fileLink
-	Files       []fileLink
-	FilesElided int
+	StrictNote string
 }
 
 // index renders index.html for the run in dir.
