@@ -6,6 +6,10 @@ set -uo pipefail
 runner_path=$1 fake=$2 resultcheck=$3
 runner=${RUNFILES_DIR:-$0.runfiles}/$runner_path
 [ -f "$runner" ] || runner=$(grep -sm1 "^$runner_path " "${RUNFILES_MANIFEST_FILE:-/dev/null}" | cut -f2- -d' ')
+# The fake as a path, for MAELSTROM (which names a program, not a runfile) and for the
+# arguments it is given (the runner resolves --bin NODE to this path).
+fake_path=${RUNFILES_DIR:-$0.runfiles}/$fake
+[ -f "$fake_path" ] || fake_path=$(grep -sm1 "^$fake " "${RUNFILES_MANIFEST_FILE:-/dev/null}" | cut -f2- -d' ')
 
 failures=0
 # check NAME WANT_STATUS WANT_TEXT RESULTS FAKE_EXIT WANT_EXIT [CHECK...]
@@ -51,17 +55,17 @@ check "accepted where a rejection was wanted" 1 "FAIL (got valid, exit 0; want e
 
 # What holds under MAELSTROM (here the fake again, standing in for Maelstrom).
 strict_only='{"valid?": true, "workload": {"valid?": true, "strict-not-judged": ["garbage-read"]}}'
-WANT_ARGS="test --bin $fake --seed 2 -w fake " \
+WANT_ARGS="test --bin $fake_path --seed 2 -w fake " \
   check "workbench-only flags reach the workbench" 0 "PASS (valid, as expected)" "$valid" 0 0 '--workbench-arg=--seed' '--workbench-arg=2'
-MAELSTROM_CASE=$fake WANT_ARGS="test --bin $fake -w fake " \
+MAELSTROM_CASE=$fake_path WANT_ARGS="test --bin $fake_path -w fake " \
   check "workbench-only flags never reach Maelstrom" 0 "PASS (valid, as expected)" "$valid" 0 0 '--workbench-arg=--seed' '--workbench-arg=2'
-MAELSTROM_CASE=$fake \
+MAELSTROM_CASE=$fake_path \
   check "a strict-only fixture expects Maelstrom's verdict" 0 "want exit 0: Maelstrom has no garbage-read check" "$strict_only" 0 1 \
   '--reason=workload.strict contains "garbage-read"' '--maelstrom-expect=0' '--maelstrom-why=Maelstrom has no garbage-read check'
 strict_invalid='{"valid?": false, "maelstrom-valid?": true, "workload": {"valid?": false, "strict": ["garbage-read"]}}'
 check "the same fixture is rejected by the workbench" 0 "PASS (invalid, as expected)" "$strict_invalid" 1 1 \
   '--reason=workload.strict contains "garbage-read"' '--maelstrom-expect=0' '--maelstrom-why=Maelstrom has no garbage-read check'
-MAELSTROM_CASE=$fake \
+MAELSTROM_CASE=$fake_path \
   check "an outcome Maelstrom gives by chance is skipped, saying why" 0 "SKIPPED under MAELSTROM: timing" "$valid" 0 1 \
   '--reason=valid? == false' '--maelstrom-expect=skip' '--maelstrom-why=timing'
 

@@ -501,7 +501,7 @@ func (a *analysis) realtimeEdges(g *graph) {
 // of budget.
 func (a *analysis) findCycles() []any {
 	g := a.g
-	if g.n > 0 && len(g.tgt) == 0 {
+	if g.n > 0 && !g.touched {
 		a.add(EmptyGraph, true)
 		return nil
 	}
