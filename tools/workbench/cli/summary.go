@@ -90,9 +90,22 @@ func summaryLine(o *TestOptions, stored map[string]any, h history.History, repor
 		parts = append(parts, sum.Figures(res)...)
 	}
 
+	parts = append(parts, flyParts(o, res, sum, flyio.Figures{MsgsPerOp: msgs, Availability: avail}, opLat)...)
+	add("report %s", report)
+	return "summary: " + strings.Join(parts, " · ")
+}
+
+// flyParts judges the run against each Fly.io challenge its command line
+// (or --bounds) names: Fly.io's targets ✓/✗ from the shared figures plus
+// the latency the challenge speaks of, and, for this repository's node
+// (--bounds), the project's bounds and the node settings.
+func flyParts(o *TestOptions, res workload.Results, sum workload.Summary, shared flyio.Figures, opLat []float64) []string {
+	var parts []string
+	add := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
+	stored := map[string]any(res)
 	challenges, explicit := flyChallenges(o)
 	for _, c := range challenges {
-		figs := flyio.Figures{MsgsPerOp: msgs, Availability: avail}
+		figs := shared
 		if c.Latency == "stable" && sum.StableLatency != "" {
 			if p50, ok := res.Quantile(sum.StableLatency, 0.5); ok {
 				figs.P50MS = &p50
@@ -133,8 +146,7 @@ func summaryLine(o *TestOptions, stored map[string]any, h history.History, repor
 			add("bounds %s: %s", c.ID, strings.Join(bounds, " "))
 		}
 	}
-	add("report %s", report)
-	return "summary: " + strings.Join(parts, " · ")
+	return parts
 }
 
 // flyVerdict judges Fly.io's first target, that Maelstrom's checker
