@@ -84,7 +84,11 @@ func (a *analysis) add(typ string, anomaly any) {
 // models (none means strict-serializable). The result has Elle's keys
 // (valid?, anomaly-types, anomalies, not, also-not) plus anomaly-counts
 // and first-error.
-func Check(h history.History, modelNames []string) checker.Result {
+//
+// Anomaly types Elle does not report under these models (see strict.go)
+// count too unless strictness is checker.AsMaelstrom; they are listed under
+// "strict" (or "strict-not-judged").
+func Check(h history.History, modelNames []string, strictness ...checker.Strictness) checker.Result {
 	prohibited, err := prohibitedBy(modelNames)
 	if err != nil {
 		return checker.Result{"valid?": checker.Unknown, "error": err.Error()}
@@ -102,7 +106,14 @@ func Check(h history.History, modelNames []string) checker.Result {
 	// Maelstrom's txn-rw-register wraps Elle's checker to drop
 	// cycle-search-timeout from the anomaly types (searches there time
 	// out often and concern G2 only); the timeouts stay in the result.
-	return a.result(prohibited, parseErrs, timeouts, false)
+	return a.result(prohibited, parseErrs, timeouts, false, strictTypes(modelNames), strictnessOf(strictness))
+}
+
+func strictnessOf(s []checker.Strictness) checker.Strictness {
+	if len(s) > 0 {
+		return s[len(s)-1]
+	}
+	return checker.Strict
 }
 
 // result assembles the verdict from the anomalies found.
@@ -112,7 +123,8 @@ func Check(h history.History, modelNames []string) checker.Result {
 // timeoutIsType) are reported too and make it unknown if nothing else is
 // wrong. Maelstrom's rw-register wrapper instead treats any reported type
 // as invalid, which the caller gets by leaving timeouts out of the types.
-func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeouts []any, timeoutIsType bool) checker.Result {
+// Strict types (strict.go) count unless s is checker.AsMaelstrom.
+func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeouts []any, timeoutIsType bool, strict map[string]bool, s checker.Strictness) checker.Result {
 	res := checker.Result{}
 	if timeoutIsType && len(timeouts) > 0 {
 		a.counts[CycleTimeout] = len(timeouts)
@@ -165,26 +177,35 @@ func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeout
 		counts[t] = n
 	}
 	res["anomaly-counts"] = counts
+	reportable = judgeStrict(res, reportable, strict, s)
 	if len(reportable) == 0 {
 		res["valid?"] = checker.Valid
 		return res
 	}
 	res["valid?"] = checker.Invalid
+	bad = false
+	for _, t := range reportable {
+		bad = bad || prohibited[t]
+	}
 	if !bad && timeoutIsType {
 		res["valid?"] = checker.Unknown
 	}
-	types := make([]edn.Keyword, len(reportable))
+	sorted := slices.Sorted(slices.Values(reportable))
+	types := make([]edn.Keyword, len(sorted))
 	anomalies := map[string]any{}
-	for i, t := range reportable {
+	for i, t := range sorted {
 		types[i] = edn.Keyword(t)
 		anomalies[t] = a.anomalies[t]
 	}
 	res["anomaly-types"] = types
 	res["anomalies"] = anomalies
+	if s == checker.AsMaelstrom {
+		found = slices.DeleteFunc(found, func(t string) bool { return strict[t] })
+	}
 	not, alsoNot := boundary(found)
 	res["not"] = keywords(not)
 	res["also-not"] = keywords(alsoNot)
-	res["first-error"] = a.firstError(reportable)
+	res["first-error"] = a.firstError(reportable, strict)
 	return res
 }
 
@@ -369,7 +390,7 @@ var cycleSpecs = func() []cycleSpec {
 // ran out of budget.
 func (a *analysis) findCycles() []any {
 	g := a.g
-	if g.n == 0 || len(g.tgt) == 0 {
+	if g.n == 0 || !g.touched {
 		a.add(EmptyGraph, true)
 		return nil
 	}
@@ -604,7 +625,7 @@ func classify(steps []step) string {
 }
 
 // firstError describes the first reportable anomaly in one line.
-func (a *analysis) firstError(types []string) string {
+func (a *analysis) firstError(types []string, strict map[string]bool) string {
 	for _, t := range types {
 		list := a.anomalies[t]
 		if len(list) == 0 {
@@ -614,10 +635,14 @@ func (a *analysis) firstError(types []string) string {
 			continue
 		}
 		m, _ := list[0].(map[string]any)
-		if expl, ok := m["explanation"].(string); ok {
-			return fmt.Sprintf("%s (%d found): %s", t, a.counts[t], strings.ReplaceAll(expl, "\n", " "))
+		label := t
+		if strict[t] {
+			label += " [strict]"
 		}
-		return fmt.Sprintf("%s (%d found): %s", t, a.counts[t], describe(m))
+		if expl, ok := m["explanation"].(string); ok {
+			return fmt.Sprintf("%s (%d found): %s", label, a.counts[t], strings.ReplaceAll(expl, "\n", " "))
+		}
+		return fmt.Sprintf("%s (%d found): %s", label, a.counts[t], describe(m))
 	}
 	return ""
 }

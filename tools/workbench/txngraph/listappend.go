@@ -58,11 +58,11 @@ func ParseAppendMops(v any) ([]Mop, error) {
 // just before it in that order and (rw) on every txn that read the list
 // ending there, and each read depends (wr) on the appender of its last
 // element. An append never read follows the last element known.
-func CheckListAppend(h history.History, modelNames []string) checker.Result {
-	return checkListAppend(h, modelNames, nil)
+func CheckListAppend(h history.History, modelNames []string, strictness ...checker.Strictness) checker.Result {
+	return checkListAppend(h, modelNames, nil, strictnessOf(strictness))
 }
 
-func checkListAppend(h history.History, modelNames []string, prefer func(int64, []int64) bool) checker.Result {
+func checkListAppend(h history.History, modelNames []string, prefer func(int64, []int64) bool, s checker.Strictness) checker.Result {
 	prohibited, err := prohibitedBy(modelNames)
 	if err != nil {
 		return checker.Result{"valid?": checker.Unknown, "error": err.Error()}
@@ -111,7 +111,7 @@ func checkListAppend(h history.History, modelNames []string, prefer func(int64, 
 	process, realtime := needsEdges(prohibited)
 	a.listGraph(orders, process, realtime)
 	timeouts := a.findCycles()
-	return a.result(prohibited, parseErrs, timeouts, true)
+	return a.result(prohibited, parseErrs, timeouts, true, strictTypes(modelNames), s)
 }
 
 func appendTxns(h history.History) ([]Txn, []error) { return pairTxns(h, ParseAppendMops) }

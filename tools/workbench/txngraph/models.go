@@ -358,6 +358,19 @@ func ValidateModels(names []string) error {
 // models (none means strict-serializable): whatever those models and the
 // models they imply proscribe, plus every anomaly implying one of those.
 func prohibitedBy(names []string) (map[string]bool, error) {
+	out, err := elleProhibitedBy(names)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range workbenchOnly {
+		out[a] = true
+	}
+	return out, nil
+}
+
+// elleProhibitedBy is what Elle's table alone makes fail a run under the
+// models.
+func elleProhibitedBy(names []string) (map[string]bool, error) {
 	if len(names) == 0 {
 		names = []string{DefaultModel}
 	}
@@ -372,18 +385,15 @@ func prohibitedBy(names []string) (map[string]bool, error) {
 	for m := range reach(modelDAG.out, cs) {
 		direct = append(direct, proscribeDAG.out[m]...)
 	}
-	out := reach(anomalyDAG.in, direct)
-	for _, a := range workbenchOnly {
-		out[a] = true
-	}
-	return out, nil
+	return reach(anomalyDAG.in, direct), nil
 }
 
 // workbenchOnly anomalies are not Elle's: a read of a value nobody wrote
 // (Elle's rw-register ignores it, its list-append refuses the history) and
 // a value written twice, which breaks the generator's promise that writes
 // are unique (Elle refuses the history). The workbench fails the run on
-// them under every model.
+// them under every model; where Elle would accept the run they are strict
+// checks (strict.go).
 var workbenchOnly = []string{GarbageRead, DuplicateW}
 
 // boundary says which models the anomalies found rule out: "not" holds the

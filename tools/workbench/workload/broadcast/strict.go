@@ -7,24 +7,25 @@ import (
 	"github.com/glomers/glomers/tools/workbench/workload"
 )
 
-// Strict applies the workbench's stricter-than-Maelstrom rule to a
-// broadcast result: a read that returns a value nobody broadcast is a
-// node plainly making things up, so the run fails, with a reason that
-// says so. Maelstrom only fails it when real values go missing too;
-// --maelstrom-verdicts keeps Maelstrom's verdict.
+// StrictChecks are broadcast's checks beyond Maelstrom's (set-full).
+var StrictChecks = []workload.StrictCheck{{
+	Name:      "unexpected",
+	Defect:    "reads return values nobody broadcast (the node invents or corrupts values)",
+	Maelstrom: "Jepsen's set-full ignores values that were never added: valid as long as the real values all arrive",
+	Fixture:   "broadcast-extra",
+}}
+
+// Strict applies broadcast's strict check to Check's result (Maelstrom's
+// verdict): a read that returns a value nobody broadcast is a node plainly
+// making things up, so the run fails unless the checker judges as
+// Maelstrom does.
 func Strict(res checker.Result, opts workload.Options) checker.Result {
 	n, _ := res["unexpected-count"].(int)
-	if opts.MaelstromVerdicts || n == 0 {
+	if n == 0 {
 		return res
 	}
-	reason := fmt.Sprintf("reads returned %d value(s) nobody broadcast, e.g. %v (Maelstrom ignores these; --maelstrom-verdicts to do the same)",
-		n, firstOf(res["unexpected"]))
-	res["stricter-than-maelstrom"] = reason
-	if res.Valid() != checker.Invalid {
-		res["valid?"] = checker.Invalid
-		res["first-error"] = reason
-	}
-	return res
+	return checker.ApplyStrict(res, checker.StrictnessOf(opts.MaelstromVerdicts), []string{"unexpected"},
+		fmt.Sprintf("reads returned %d value(s) nobody broadcast, e.g. %v", n, firstOf(res["unexpected"])))
 }
 
 func firstOf(v any) any {
