@@ -46,13 +46,13 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	if p.has("store") {
 		root = p.last("store")
 	}
-	var loaded [2]*runs.Run
+	var loaded [2]*store.Loaded
 	for i, ref := range p.positional {
 		dir, err := store.Resolve(root, ref)
 		if err != nil {
 			return badArgs(stderr, "compare: %v", err)
 		}
-		if loaded[i], err = runs.Load(dir); err != nil {
+		if loaded[i], err = store.Load(dir); err != nil {
 			return badArgs(stderr, "compare: %v", err)
 		}
 	}

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glomers/glomers/tools/workbench/runs/runstest"
+	"github.com/glomers/glomers/tools/workbench/store/storetest"
 )
 
 func TestCompareTwoMaelstromRuns(t *testing.T) {
-	store := runstest.Copy(t, maelstromStore)
+	store := storetest.Copy(t, maelstromStore)
 	a := filepath.Join(store, "broadcast/20261202T032146.864+0000")
 	b := filepath.Join(store, "echo/20261202T032124.135+0000")
 	svg := filepath.Join(t.TempDir(), "cmp.svg")

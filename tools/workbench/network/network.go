@@ -68,10 +68,15 @@ type Config struct {
 	Logger  *slog.Logger
 	LogSend bool
 	LogRecv bool
-	// Journal, if set, receives every event (see journal.go) and the
-	// network keeps none in memory; nil keeps them for Journal().
-	Journal *JournalFile
+	// Journal, if set, receives every event (store.JournalFile writes
+	// them to the run directory) and the network keeps none in memory;
+	// nil keeps them for Journal().
+	Journal Journal
 }
+
+// Journal receives every send and delivery, in journal order: the network
+// calls Add under its own lock.
+type Journal interface{ Add(Event) }
 
 // Validate reports a configuration Maelstrom cannot run with.
 func (c Config) Validate() error {
@@ -486,7 +491,27 @@ func (in *Inbox) recvIdeal(ctx context.Context) (Message, error) {
 	}
 }
 
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
+// record journals one event: to the journal when the network has one,
+// else in memory. n.mu must be held.
+func (n *Network) record(e Event) {
+	if n.cfg.Journal != nil {
+		n.cfg.Journal.Add(e)
+		return
+	}
+	n.journal = append(n.journal, e)
+}
+
+// Backlog is how many messages wait in id's inbox (0 for a non-member):
+// what lets a node's reader refuse to queue without bound for a receiver
+// that does not keep up (see process.maxBacklog).
+func (n *Network) Backlog(id string) int {
+	n.mu.Lock()
+	in := n.inboxes[id]
+	n.mu.Unlock()
+	if in == nil {
+		return 0
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return len(in.q)
 }

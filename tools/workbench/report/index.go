@@ -15,18 +15,18 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/edn"
-	"github.com/glomers/glomers/tools/workbench/runs"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // Files a run directory usually holds, shown first and with a word about
 // what they are; anything else found in the directory is listed after them.
 var knownFiles = []struct{ name, about string }{
-	{"results.edn", "checker results, as Maelstrom writes them"},
-	{"results.json", "the same results as JSON"},
-	{"history.txt", "every operation, one per line"},
-	{"history.json", "the history as JSON lines (what analyze re-checks)"},
-	{"test.json", "the test's options and seed"},
-	{"jepsen.log", "the workbench's console log"},
+	{store.ResultsEDNName, "checker results, as Maelstrom writes them"},
+	{store.ResultsName, "the same results as JSON"},
+	{store.HistoryTextName, "every operation, one per line"},
+	{store.HistoryName, "the history as JSON lines (what analyze re-checks)"},
+	{store.TestName, "the test's options and seed"},
+	{store.LogName, "the workbench's console log"},
 	{"linearizability.html", "porcupine's interactive view of the keys that cannot be linearized"},
 }
 
@@ -62,9 +62,14 @@ type page struct {
 	FilesElided                           int
 }
 
-// index renders index.html for the run in dir.
-func index(dir string, results checker.Result) ([]byte, error) {
-	abs, err := filepath.Abs(dir)
+// index renders index.html in dir for the run in runDir (the same
+// directory, or the run analyze re-checked into dir).
+func index(dir, runDir string, results checker.Result) ([]byte, error) {
+	abs, err := filepath.Abs(runDir)
+	if err != nil {
+		return nil, err
+	}
+	out, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +79,7 @@ func index(dir string, results checker.Result) ([]byte, error) {
 		Verdict:  verdictClass(results["valid?"]),
 	}
 	if root, err := os.OpenRoot(abs); err == nil {
-		if info, err := runs.ReadInfo(root, "."); err == nil {
+		if info, err := store.ReadInfo(root, "."); err == nil {
 			p.Command, p.BinSHA256, p.NodeEnv = info.CommandString(), info.BinSHA256, info.EnvString()
 			p.BinShort = info.BinSHA256[:min(12, len(info.BinSHA256))]
 		}
@@ -93,9 +98,28 @@ func index(dir string, results checker.Result) ([]byte, error) {
 		p.EDN = fmt.Sprintf("(results could not be written as EDN: %v)", err)
 	}
 
-	files, elided, err := listFiles(abs)
+	files, elided, err := listFiles(out)
 	if err != nil {
 		return nil, err
+	}
+	if out != abs {
+		// A re-check's page also links what the run itself left.
+		up, err := filepath.Rel(out, abs)
+		if err != nil {
+			return nil, err
+		}
+		runFiles, more, err := listFiles(abs)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range runFiles {
+			if !strings.HasPrefix(f.Name, store.AnalysisName+"/") {
+				f.Name = filepath.ToSlash(filepath.Join(up, f.Name))
+				f.Href = hrefOf(f.Name)
+				files = append(files, f)
+			}
+		}
+		elided += more
 	}
 	present := map[string]fileLink{}
 	for _, f := range files {

@@ -30,6 +30,18 @@ const (
 // other files (results, history, node logs): index.html links only files
 // that exist when it is written, so that none of its links dangle.
 func Write(dir string, h history.History, journal []Event, results checker.Result) error {
+	return write(dir, dir, h, journal, results)
+}
+
+// WriteBeside draws the report of the run in runDir into out, a directory
+// of its own (analyze's): the diagram is drawn from the run's stored
+// journal, and index.html links the run's files as well as out's. Nothing
+// in runDir is written.
+func WriteBeside(out, runDir string, h history.History, results checker.Result) error {
+	return write(out, runDir, h, nil, results)
+}
+
+func write(dir, runDir string, h history.History, journal []Event, results checker.Result) error {
 	d := gatherPerf(h)
 	plots := []struct {
 		name string
@@ -38,14 +50,14 @@ func Write(dir string, h history.History, journal []Event, results checker.Resul
 		{LatencyRawFile, latencyRaw(d)},
 		{LatencyQuantilesFile, latencyQuantiles(d)},
 		{RateFile, rate(d)},
-		{MessagesFile, messagesFor(dir, h, journal, results)},
+		{MessagesFile, messagesFor(runDir, h, journal, results)},
 	}
 	for _, p := range plots {
 		if err := os.WriteFile(filepath.Join(dir, p.name), p.svg, 0o644); err != nil {
 			return fmt.Errorf("report: write %s: %w", p.name, err)
 		}
 	}
-	page, err := index(dir, results)
+	page, err := index(dir, runDir, results)
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", IndexFile, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
 	"github.com/glomers/glomers/tools/workbench/network"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // longJournal has n gossip messages, one per millisecond, each delivered
@@ -66,7 +67,7 @@ func TestDiagramWindowsAroundTheFirstError(t *testing.T) {
 
 func TestMessagesFromAStoredJournal(t *testing.T) {
 	var array bytes.Buffer
-	if err := network.WriteJournal(&array, longJournal(1000)); err != nil {
+	if err := store.WriteJournal(&array, longJournal(1000)); err != nil {
 		t.Fatal(err)
 	}
 	var lines bytes.Buffer
@@ -182,7 +183,7 @@ func TestWriteDrawsTheErrorWindowFromTheStoredJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := network.WriteJournal(f, longJournal(1000)); err != nil {
+	if err := store.WriteJournal(f, longJournal(1000)); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()

@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -175,7 +174,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	defer hist.Close()
 	var netTally analysis.NetTally // guarded by the journal's lock
-	journal, err := network.CreateJournal(filepath.Join(dir, "net-journal.json"), journalSample, netTally.Add)
+	journal, err := store.CreateJournal(dir, journalSample, netTally.Add)
 	if err != nil {
 		return nil, &SetupError{err}
 	}
@@ -285,7 +284,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		return nil, err
 	}
 	out.Journal = journal.Sample()
-	out.Results = analysis.Analyze(cfg.Workload, cfg.Opts, out.History, netTally.Result(analysis.InvokeCount(out.History)), nil)
+	out.Results = analysis.Analyze(cfg.Workload, cfg.Opts, out.History, netTally.Result(analysis.InvokeCount(out.History)))
 	if len(out.NodeErrors) > 0 {
 		out.Results["node-errors"] = out.NodeErrors
 	}
@@ -304,7 +303,7 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 // flushEvery pushes the buffered history and journal to disk every d, so
 // that what is on disk trails the run by at most d (a workbench killed
 // mid-run leaves its history behind, and a person can tail it).
-func (r *run) flushEvery(d time.Duration, journal *network.JournalFile) (stop func()) {
+func (r *run) flushEvery(d time.Duration, journal *store.JournalFile) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -1,3 +1,6 @@
+// Package runs computes the figures stored runs are compared by (the
+// verdict, message counts, latency quantiles), from a run store.Load read
+// back, the workbench's own or Maelstrom's, for compare and serve.
 package runs
 
 import (

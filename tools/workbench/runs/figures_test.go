@@ -2,7 +2,11 @@ package runs
 
 import (
 	"math"
+	"path/filepath"
 	"testing"
+
+	"github.com/glomers/glomers/tools/workbench/store"
+	"github.com/glomers/glomers/tools/workbench/store/storetest"
 )
 
 // TestLatenciesFromAMaelstromHistory checks the fallback computations
@@ -11,7 +15,7 @@ import (
 // 4/11/22 ms; invocation → last read missing the value p50/p95/max
 // 0/62/92 ms; stable p50/max 0/88 from results.edn).
 func TestLatenciesFromAMaelstromHistory(t *testing.T) {
-	r, err := Load(maelstromRun(t, maelstromBroadcast))
+	r, err := store.Load(filepath.Join(storetest.Copy(t, "../store/testdata/maelstrom-store"), "broadcast/20261202T032146.864+0000"))
 	if err != nil {
 		t.Fatal(err)
 	}

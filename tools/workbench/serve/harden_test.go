@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glomers/glomers/tools/workbench/runs/runstest"
+	"github.com/glomers/glomers/tools/workbench/store/storetest"
 )
 
 // TestFIFOAndOutsideSymlinksAreNotRead: a FIFO anywhere in the store is
@@ -111,7 +111,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 // verdicts and figures read from results.edn and the command line from
 // jepsen.log.
 func TestServesMaelstromRuns(t *testing.T) {
-	s, err := New(runstest.Copy(t, "../runs/testdata/maelstrom-store"), nil)
+	s, err := New(storetest.Copy(t, "../store/testdata/maelstrom-store"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestServesMaelstromRuns(t *testing.T) {
 }
 
 func TestComparePage(t *testing.T) {
-	s, err := New(runstest.Copy(t, "../runs/testdata/maelstrom-store"), nil)
+	s, err := New(storetest.Copy(t, "../store/testdata/maelstrom-store"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

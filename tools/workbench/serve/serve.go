@@ -28,7 +28,7 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/tools/workbench/report"
-	"github.com/glomers/glomers/tools/workbench/runs"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // Config says where to listen and what to serve.
@@ -246,7 +246,7 @@ func (s *Server) serveMessagesFrom(w http.ResponseWriter, r *http.Request, dir s
 		http.Error(w, "from must be a number of seconds since the test started", http.StatusBadRequest)
 		return
 	}
-	f, _, err := runs.Open(s.fsys, filepath.Join(dir, "net-journal.json"))
+	f, _, err := store.Open(s.fsys, filepath.Join(dir, "net-journal.json"))
 	if err != nil {
 		http.Error(w, "this run has no network journal to draw from", http.StatusNotFound)
 		return
@@ -297,7 +297,7 @@ func (s *Server) serveDir(w http.ResponseWriter, r *http.Request, rel string) {
 		return
 	}
 	if _, files := r.URL.Query()["files"]; !files {
-		if f, st, err := runs.Open(s.fsys, filepath.Join(rel, "index.html")); err == nil {
+		if f, st, err := store.Open(s.fsys, filepath.Join(rel, "index.html")); err == nil {
 			defer f.Close()
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			http.ServeContent(w, r, "index.html", st.ModTime(), f)

@@ -1,4 +1,4 @@
-package network
+package store
 
 import (
 	"bufio"
@@ -7,16 +7,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
+
+	"github.com/glomers/glomers/tools/workbench/network"
 )
 
-// JournalFile streams the journal to disk as the run goes, in the format
-// WriteJournal writes (a JSON array, one event per line), so the journal
-// costs no memory however long the run: a run at 1000 ops/s sends ~4000
-// events a second. What the run needs of the journal afterwards is kept
-// as it goes by: the events of the first messages, for the report's
-// message diagram, and whatever the observer counts (the :net result).
+// JournalFile streams the network journal to the run directory as the run
+// goes, one event per line (JSON lines), so the journal costs no memory
+// however long the run (a run at 1000 ops/s sends ~4000 events a second),
+// and a run killed at any moment leaves a file whose every complete line
+// is an event. What the run needs of the journal afterwards is kept as it
+// goes by: the events of the first messages, for the report's message
+// diagram, and whatever the observer counts (the :net result).
 type JournalFile struct {
 	path string
 
@@ -24,12 +28,11 @@ type JournalFile struct {
 	f       *os.File
 	w       *bufio.Writer
 	line    []byte
-	n       int64 // events written
 	err     error // first write error; later events are only counted
-	observe func(Event)
+	observe func(network.Event)
 	sample  int
 	sampled map[int64]bool
-	events  []Event
+	events  []network.Event
 }
 
 // sampleBody bounds the body kept in a sampled event: the diagram shows a
@@ -37,22 +40,21 @@ type JournalFile struct {
 // be megabytes.
 const sampleBody = 2048
 
-// CreateJournal creates path and starts the JSON array. sample is how many
+// CreateJournal creates the journal file in dir. sample is how many
 // messages (by send order) keep their events for Sample; observe, if not
 // nil, sees every event (e.g. to count it for the :net result).
-func CreateJournal(path string, sample int, observe func(Event)) (*JournalFile, error) {
+func CreateJournal(dir string, sample int, observe func(network.Event)) (*JournalFile, error) {
+	path := filepath.Join(dir, JournalName)
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	j := &JournalFile{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), sample: sample, sampled: map[int64]bool{}, observe: observe}
-	j.w.WriteString("[")
-	return j, nil
+	return &JournalFile{path: path, f: f, w: bufio.NewWriterSize(f, 256<<10), sample: sample, sampled: map[int64]bool{}, observe: observe}, nil
 }
 
 // Add appends one event. The network calls it under its own lock, so
 // events land in the file in journal order.
-func (j *JournalFile) Add(e Event) {
+func (j *JournalFile) Add(e network.Event) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.w == nil {
@@ -61,7 +63,7 @@ func (j *JournalFile) Add(e Event) {
 	if j.observe != nil {
 		j.observe(e)
 	}
-	if e.Kind == Send && len(j.sampled) < j.sample {
+	if e.Kind == network.Send && len(j.sampled) < j.sample {
 		j.sampled[e.Msg.ID] = true
 	}
 	if j.sampled[e.Msg.ID] {
@@ -72,8 +74,7 @@ func (j *JournalFile) Add(e Event) {
 	if j.err != nil {
 		return
 	}
-	j.line = appendEvent(j.line[:0], e, j.n == 0)
-	j.n++
+	j.line = appendEvent(j.line[:0], e)
 	if _, err := j.w.Write(j.line); err != nil {
 		j.err = fmt.Errorf("journal %s: %w", j.path, err)
 	}
@@ -110,8 +111,8 @@ func (j *JournalFile) Flush() error {
 	return j.err
 }
 
-// Close ends the array and closes the file; it returns the first error
-// met while writing.
+// Close flushes and closes the file; it returns the first error met while
+// writing.
 func (j *JournalFile) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -119,7 +120,6 @@ func (j *JournalFile) Close() error {
 		return j.err
 	}
 	if j.err == nil {
-		j.w.WriteString("\n]\n")
 		if err := j.w.Flush(); err != nil {
 			j.err = fmt.Errorf("journal %s: %w", j.path, err)
 		}
@@ -132,49 +132,35 @@ func (j *JournalFile) Close() error {
 }
 
 // Sample returns the events of the first messages, in journal order.
-func (j *JournalFile) Sample() []Event {
+func (j *JournalFile) Sample() []network.Event {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return append([]Event(nil), j.events...)
+	return append([]network.Event(nil), j.events...)
 }
 
-// record journals one event: to the journal file when the network has
-// one, else in memory. n.mu must be held.
-func (n *Network) record(e Event) {
-	if n.cfg.Journal != nil {
-		n.cfg.Journal.Add(e)
-		return
-	}
-	n.journal = append(n.journal, e)
-}
-
-// WriteJournal writes a journal as a JSON array, one event per line,
-// without re-validating message bodies (they were checked when sent), so
-// large journals are written quickly.
-func WriteJournal(w io.Writer, journal []Event) error {
+// WriteJournal writes a journal held in memory in the format JournalFile
+// streams, without re-validating message bodies (they were checked when
+// sent), so large journals are written quickly.
+func WriteJournal(w io.Writer, journal []network.Event) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var line []byte
-	bw.WriteString("[")
-	for i, e := range journal {
-		line = appendEvent(line[:0], e, i == 0)
+	for _, e := range journal {
+		line = appendEvent(line[:0], e)
 		if _, err := bw.Write(line); err != nil {
 			return fmt.Errorf("write journal: %w", err)
 		}
 	}
-	bw.WriteString("\n]\n")
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	return nil
 }
 
-// appendEvent appends one journal line (with its leading comma unless it
-// is the first).
-func appendEvent(line []byte, e Event, first bool) []byte {
-	if !first {
-		line = append(line, ',')
-	}
-	line = append(line, "\n{\"kind\":\""...)
+// appendEvent appends one journal line. A body is one line already (a
+// node's message is a line, a service's is marshalled by Go); one that is
+// not is compacted, so that a line is always exactly one event.
+func appendEvent(line []byte, e network.Event) []byte {
+	line = append(line, "{\"kind\":\""...)
 	line = append(line, e.Kind...)
 	line = append(line, "\",\"time\":"...)
 	line = strconv.AppendInt(line, int64(e.Time), 10)
@@ -185,52 +171,32 @@ func appendEvent(line []byte, e Event, first bool) []byte {
 	line = append(line, ",\"dest\":"...)
 	line = appendJSONString(line, e.Msg.Dest)
 	line = append(line, ",\"body\":"...)
-	if len(e.Msg.Body) == 0 {
+	switch {
+	case len(e.Msg.Body) == 0:
 		line = append(line, "null"...)
-	} else {
+	case bytes.ContainsAny(e.Msg.Body, "\r\n"):
+		var b bytes.Buffer
+		if json.Compact(&b, e.Msg.Body) == nil {
+			line = append(line, b.Bytes()...)
+		} else {
+			line = appendJSONString(line, string(e.Msg.Body))
+		}
+	default:
 		line = append(line, e.Msg.Body...)
 	}
-	return append(line, "}}"...)
+	return append(line, "}}\n"...)
 }
 
-// ReadJournal streams a journal file written by WriteJournal or
-// JournalFile, calling fn for each event, without holding the whole
-// journal in memory.
-func ReadJournal(r io.Reader, fn func(Event) error) error {
-	d := json.NewDecoder(bufio.NewReaderSize(r, 256<<10))
-	tok, err := d.Token()
-	if err != nil {
-		return fmt.Errorf("read journal: %w", err)
-	}
-	if delim, ok := tok.(json.Delim); !ok || delim != '[' {
-		return fmt.Errorf("read journal: not a JSON array")
-	}
-	for i := 0; d.More(); i++ {
-		var e Event
-		if err := d.Decode(&e); err != nil {
-			return fmt.Errorf("read journal: event %d: %w", i, err)
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
-	if _, err := d.Token(); err != nil {
-		return fmt.Errorf("read journal: %w", err)
-	}
-	return nil
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
 }
 
-// Backlog is how many messages wait in id's inbox (0 for a non-member):
-// what lets a node's reader refuse to queue without bound for a receiver
-// that does not keep up (see process.maxBacklog).
-func (n *Network) Backlog(id string) int {
-	n.mu.Lock()
-	in := n.inboxes[id]
-	n.mu.Unlock()
-	if in == nil {
-		return 0
-	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return len(in.q)
+// ReadJournal streams a journal, calling fn for each event, without
+// holding the journal in memory. It reads the JSON lines JournalFile
+// writes and the JSON array (one event per line) that earlier workbenches
+// wrote. The Tail says whether the file ended in a partial event (a run
+// killed mid-write); every complete event before it has been passed to fn.
+func ReadJournal(r io.Reader, fn func(network.Event) error) (Tail, error) {
+	return readRecords(r, JournalName, func(e *network.Event) error { return fn(*e) })
 }
