@@ -68,6 +68,9 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		if r.Info.BinSHA256 != "" {
 			fmt.Fprintf(stdout, "   node binary sha256: %s\n", r.Info.BinSHA256)
 		}
+		for _, why := range r.CutShort() {
+			fmt.Fprintf(stdout, "   cut short: %s\n", why)
+		}
 	}
 	if a.Info.BinSHA256 != "" && a.Info.BinSHA256 == b.Info.BinSHA256 {
 		fmt.Fprintln(stdout, "(same node binary)")

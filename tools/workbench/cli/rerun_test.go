@@ -126,4 +126,7 @@ func TestAKilledRunIsReadAndSaidToBeCutShort(t *testing.T) {
 	if code := runCompare([]string{dir, other}, &stdout, &stderr); code != ExitValid {
 		t.Errorf("compare with a killed run: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
+	if got := strings.Count(stdout.String(), "cut short: "); got != 2 {
+		t.Errorf("compare says %d times that run A was cut short, want 2 (no results, history):\n%s", got, stdout.String())
+	}
 }
