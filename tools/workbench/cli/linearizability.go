@@ -8,6 +8,7 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
+	"github.com/glomers/glomers/tools/workbench/store"
 	"github.com/glomers/glomers/tools/workbench/workload/linkv"
 )
 
@@ -24,9 +25,9 @@ func writeLinearizability(dir, workloadName string, h history.History, res check
 	if err != nil || n == 0 {
 		return "", err
 	}
-	path := filepath.Join(dir, linkv.VisualizationFile)
+	path := filepath.Join(dir, store.LinearizabilityName)
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		return "", fmt.Errorf("write %s: %w", linkv.VisualizationFile, err)
+		return "", fmt.Errorf("write %s: %w", store.LinearizabilityName, err)
 	}
 	return path, nil
 }

@@ -27,7 +27,7 @@ import (
 // It reads the run's stored results.json, so it shows what `analyze` and
 // the tests see.
 func printSummary(w io.Writer, o *TestOptions, out *runner.Outcome, run *store.Run) {
-	res, err := bound.ReadResults(run.Path("results.json"))
+	res, err := bound.ReadResults(run.Path(store.ResultsName))
 	if err != nil {
 		res = nil // a crashed run: figures from the history alone
 	}

@@ -27,7 +27,7 @@ var knownFiles = []struct{ name, about string }{
 	{store.HistoryName, "the history as JSON lines (what analyze re-checks)"},
 	{store.TestName, "the test's options and seed"},
 	{store.LogName, "the workbench's console log"},
-	{"linearizability.html", "porcupine's interactive view of the keys that cannot be linearized"},
+	{store.LinearizabilityName, "porcupine's interactive view of the keys that cannot be linearized"},
 }
 
 // maxListedFiles bounds the file list (elle/ or independent/ can hold many).

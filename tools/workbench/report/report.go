@@ -14,15 +14,16 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // The files Write creates in the run directory.
 const (
-	LatencyRawFile       = "latency-raw.svg"
-	LatencyQuantilesFile = "latency-quantiles.svg"
-	RateFile             = "rate.svg"
-	MessagesFile         = "messages.svg"
-	IndexFile            = "index.html"
+	LatencyRawFile       = store.LatencyRawName
+	LatencyQuantilesFile = store.LatencyQuantilesName
+	RateFile             = store.RateName
+	MessagesFile         = store.MessagesName
+	IndexFile            = store.IndexName
 )
 
 // Write draws the plots and the message diagram of a run into dir and then

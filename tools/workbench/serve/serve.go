@@ -222,11 +222,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if filepath.Base(rel) == "messages.svg" && r.URL.Query().Has("from") {
+	if filepath.Base(rel) == store.MessagesName && r.URL.Query().Has("from") {
 		s.serveMessagesFrom(w, r, filepath.Dir(rel))
 		return
 	}
-	if filepath.Base(rel) == "linearizability.html" {
+	if filepath.Base(rel) == store.LinearizabilityName {
 		// Porcupine's view is drawn by its own inline script. It runs
 		// sandboxed in an opaque origin, so it cannot read the rest of
 		// the store, and may fetch nothing.
@@ -246,7 +246,7 @@ func (s *Server) serveMessagesFrom(w http.ResponseWriter, r *http.Request, dir s
 		http.Error(w, "from must be a number of seconds since the test started", http.StatusBadRequest)
 		return
 	}
-	f, _, err := store.Open(s.fsys, filepath.Join(dir, "net-journal.json"))
+	f, err := store.OpenJournal(s.fsys, dir)
 	if err != nil {
 		http.Error(w, "this run has no network journal to draw from", http.StatusNotFound)
 		return
@@ -297,10 +297,10 @@ func (s *Server) serveDir(w http.ResponseWriter, r *http.Request, rel string) {
 		return
 	}
 	if _, files := r.URL.Query()["files"]; !files {
-		if f, st, err := store.Open(s.fsys, filepath.Join(rel, "index.html")); err == nil {
+		if f, st, err := store.Open(s.fsys, filepath.Join(rel, store.IndexName)); err == nil {
 			defer f.Close()
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			http.ServeContent(w, r, "index.html", st.ModTime(), f)
+			http.ServeContent(w, r, store.IndexName, st.ModTime(), f)
 			return
 		}
 	}

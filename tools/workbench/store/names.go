@@ -18,6 +18,15 @@ const (
 	MaelstromHistoryName = "history.edn"
 	MaelstromLogGzName   = "jepsen.log.gz"
 
+	// The report's pictures and page, and porcupine's view of a lin-kv
+	// run that cannot be linearized.
+	IndexName            = "index.html"
+	MessagesName         = "messages.svg" // the Lamport diagram
+	LatencyRawName       = "latency-raw.svg"
+	LatencyQuantilesName = "latency-quantiles.svg"
+	RateName             = "rate.svg"
+	LinearizabilityName  = "linearizability.html"
+
 	// AnalysisName is the directory analyze writes into, one
 	// subdirectory per re-check, so that re-checking a run never touches
 	// a file the run (or another tool) wrote.

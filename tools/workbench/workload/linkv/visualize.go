@@ -8,10 +8,6 @@ import (
 	"github.com/glomers/glomers/tools/workbench/history"
 )
 
-// VisualizationFile is where the cli stores porcupine's view of a failed
-// lin-kv run.
-const VisualizationFile = "linearizability.html"
-
 // keyed is one operation's input tagged with its key, so that one
 // porcupine model can hold every failing key as its own partition.
 type keyed struct {
