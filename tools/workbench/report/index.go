@@ -98,28 +98,9 @@ func index(dir, runDir string, results checker.Result) ([]byte, error) {
 		p.EDN = fmt.Sprintf("(results could not be written as EDN: %v)", err)
 	}
 
-	files, elided, err := listFiles(out)
+	files, elided, err := runFiles(out, abs)
 	if err != nil {
 		return nil, err
-	}
-	if out != abs {
-		// A re-check's page also links what the run itself left.
-		up, err := filepath.Rel(out, abs)
-		if err != nil {
-			return nil, err
-		}
-		runFiles, more, err := listFiles(abs)
-		if err != nil {
-			return nil, err
-		}
-		for _, f := range runFiles {
-			if !strings.HasPrefix(f.Name, store.AnalysisName+"/") {
-				f.Name = filepath.ToSlash(filepath.Join(up, f.Name))
-				f.Href = hrefOf(f.Name)
-				files = append(files, f)
-			}
-		}
-		elided += more
 	}
 	present := map[string]fileLink{}
 	for _, f := range files {
@@ -153,6 +134,36 @@ func index(dir, runDir string, results checker.Result) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// runFiles lists the files of dir, and when dir is a re-check's directory
+// under the run's (analyze's), the run's own files after them, linked
+// relative to dir.
+func runFiles(dir, runDir string) ([]fileLink, int, error) {
+	files, elided, err := listFiles(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	if dir != runDir {
+		// A re-check's page also links what the run itself left.
+		up, err := filepath.Rel(dir, runDir)
+		if err != nil {
+			return nil, 0, err
+		}
+		runFiles, more, err := listFiles(runDir)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, f := range runFiles {
+			if !strings.HasPrefix(f.Name, store.AnalysisName+"/") {
+				f.Name = filepath.ToSlash(filepath.Join(up, f.Name))
+				f.Href = hrefOf(f.Name)
+				files = append(files, f)
+			}
+		}
+		elided += more
+	}
+	return files, elided, nil
 }
 
 // listFiles walks the run directory (following nothing outside it) and
