@@ -204,14 +204,10 @@ func compactJSON(v any) string {
 // hide the figure that matters).
 func okLatencies(h history.History, workload string) []float64 {
 	var ls []float64
-	for _, p := range h.Pairs() {
-		if p.Completion == nil || p.Completion.Type != history.OK || !p.Invoke.IsClient() {
-			continue
+	for f, xs := range h.OKLatencies() {
+		if workload != "broadcast" || f == "broadcast" {
+			ls = append(ls, xs...)
 		}
-		if workload == "broadcast" && p.Invoke.F != "broadcast" {
-			continue
-		}
-		ls = append(ls, float64(p.Completion.Time-p.Invoke.Time)/1e6)
 	}
 	sort.Float64s(ls)
 	return ls
