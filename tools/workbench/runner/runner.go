@@ -92,6 +92,9 @@ type Outcome struct {
 	Interrupted bool // ctx was cancelled (Ctrl-C) before the run finished
 }
 
+// A workload's client calls through the transport's connection.
+var _ workload.Conn = (*client.Conn)(nil)
+
 // SetupError is a failure before the main phase (a node would not start or
 // init). Maelstrom aborts the test (exit 255).
 type SetupError struct{ Err error }
