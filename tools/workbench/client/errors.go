@@ -45,4 +45,3 @@ func ErrorName(code int) string {
 
 // Definite reports whether an error code means the op certainly did not happen.
 func Definite(code int) bool { return definite[code] }
-
