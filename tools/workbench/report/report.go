@@ -1,8 +1,9 @@
 // Package report turns a finished workbench run into things a person would
 // rather look at than read: latency and throughput plots, a Lamport diagram
 // of the first messages, and an index.html in the run's store directory
-// that shows the verdict and links everything else the run left there
-// (results, history, node logs). Everything is plain SVG and HTML written
+// (or, for a re-check, in its own directory beside the run's) that shows
+// the verdict and links everything else the run left there (results,
+// history, node logs). Everything is plain SVG and HTML written
 // in Go, so a report needs no gnuplot, no Graphviz and no network.
 package report
 
