@@ -55,6 +55,7 @@ type page struct {
 	Headline                              string
 	Sections                              []section
 	Errors                                []string
+	CutShort                              []string // why the run looks cut short (analyze's :cut-short)
 	EDN                                   string
 	Plots                                 []fileLink
 	Messages                              *fileLink
@@ -92,6 +93,9 @@ func index(dir, runDir string, results checker.Result) ([]byte, error) {
 		"unknown": "Errors occurred during analysis, but no anomalies found",
 	}[p.Verdict]
 	p.Sections, p.Errors = sections(results)
+	if why, ok := results["cut-short"].([]string); ok {
+		p.CutShort = why
+	}
 	if text, err := edn.Marshal(map[string]any(results)); err == nil {
 		p.EDN = string(text)
 	} else {
@@ -427,6 +431,7 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
   <h1>{{.Workload}} · {{.Run}}</h1>
   <p>{{.Headline}} (valid? {{.ValidText}})</p>
   {{if .Command}}<p class="run-command"><code>{{.Command}}</code></p>{{end}}
+  {{range .CutShort}}<p class="cut-short">Cut short: {{.}}</p>{{end}}
   {{if or .NodeEnv .BinSHA256}}<p class="run-env">{{if .NodeEnv}}node environment <code>{{.NodeEnv}}</code>{{end}}{{if .BinSHA256}} · binary sha256 <code title="{{.BinSHA256}}">{{.BinShort}}</code>{{end}}</p>{{end}}
 </header>
 <main>
