@@ -160,6 +160,25 @@ func (s *Server) resolve(urlPath string) (string, error) {
 	return rel, nil
 }
 
+// resolveFor is resolve for a request: on failure it answers the request
+// (403 outside the store, 404 missing, 400 otherwise) and returns false.
+func (s *Server) resolveFor(w http.ResponseWriter, r *http.Request, urlPath string) (string, bool) {
+	rel, err := s.resolve(urlPath)
+	switch {
+	case errors.Is(err, errOutside):
+		s.log.Warn("refused a path outside the store", "path", r.URL.Path, "remote", r.RemoteAddr)
+		http.Error(w, "forbidden: outside the store", http.StatusForbidden)
+		return "", false
+	case errors.Is(err, fs.ErrNotExist):
+		http.NotFound(w, r)
+		return "", false
+	case err != nil:
+		http.Error(w, "bad path", http.StatusBadRequest)
+		return "", false
+	}
+	return rel, true
+}
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	// Reports are static: no script may run, whatever a node wrote into
@@ -177,17 +196,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveCompare(w, r, r.URL.Path == "/compare.svg")
 		return
 	}
-	rel, err := s.resolve(r.URL.Path)
-	switch {
-	case errors.Is(err, errOutside):
-		s.log.Warn("refused a path outside the store", "path", r.URL.Path, "remote", r.RemoteAddr)
-		http.Error(w, "forbidden: outside the store", http.StatusForbidden)
+	if path.Base(r.URL.Path) == store.MessagesName && r.URL.Query().Has("from") {
+		// Drawn from the run's journal, so a run without a stored
+		// diagram (one killed before its report) has one too.
+		if dir, ok := s.resolveFor(w, r, path.Dir(r.URL.Path)); ok {
+			s.serveMessagesFrom(w, r, dir)
+		}
 		return
-	case errors.Is(err, fs.ErrNotExist):
-		http.NotFound(w, r)
-		return
-	case err != nil:
-		http.Error(w, "bad path", http.StatusBadRequest)
+	}
+	rel, ok := s.resolveFor(w, r, r.URL.Path)
+	if !ok {
 		return
 	}
 	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
@@ -220,10 +238,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !st.Mode().IsRegular() {
 		http.NotFound(w, r)
-		return
-	}
-	if filepath.Base(rel) == store.MessagesName && r.URL.Query().Has("from") {
-		s.serveMessagesFrom(w, r, filepath.Dir(rel))
 		return
 	}
 	if filepath.Base(rel) == store.LinearizabilityName {
