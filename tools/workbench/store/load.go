@@ -331,7 +331,7 @@ type Loaded struct {
 func (l *Loaded) CutShort() []string {
 	var why []string
 	if l.Info.Format == Workbench && l.Results == nil {
-		why = append(why, fmt.Sprintf("no %s: the run stopped before it was checked", ResultsName))
+		why = append(why, fmt.Sprintf("no %s: the run did not finish (killed, or still running)", ResultsName))
 	}
 	if l.HistoryTail.CutShort() {
 		why = append(why, l.HistoryTail.String())
