@@ -6,6 +6,7 @@ package checker
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 )
@@ -156,4 +157,19 @@ func lookupString(m map[string]any, k string) (any, bool) {
 func parseNumber(s string) (float64, bool) {
 	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil
+}
+
+// CompactJSON renders v as one line of JSON for a message or a summary,
+// cut after limit bytes with "…"; a value JSON cannot encode is printed
+// as Go would.
+func CompactJSON(v any, limit int) string {
+	b, err := json.Marshal(v)
+	s := string(b)
+	if err != nil {
+		s = fmt.Sprint(v)
+	}
+	if len(s) > limit {
+		s = s[:limit] + "…"
+	}
+	return s
 }

@@ -88,3 +88,15 @@ func TestLookupWalksEveryShapeOfResults(t *testing.T) {
 		}
 	}
 }
+
+func TestCompactJSONIsOneLineOfJSONCut(t *testing.T) {
+	if got := CompactJSON(map[string]any{"type": "init_ok", "in_reply_to": 1}, 300); got != `{"in_reply_to":1,"type":"init_ok"}` {
+		t.Errorf("CompactJSON = %s", got)
+	}
+	if got := CompactJSON([]any{"G0", "G1a"}, 6); got != `["G0",…` {
+		t.Errorf("cut CompactJSON = %s", got)
+	}
+	if got := CompactJSON(map[string]any{"f": func() {}}, 300); got == "" {
+		t.Error("an unencodable value printed nothing")
+	}
+}

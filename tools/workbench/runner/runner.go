@@ -8,7 +8,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -464,9 +463,9 @@ func (r *run) initNodes(ctx context.Context) error {
 			case err != nil && reply == nil:
 				errs[i] = fmt.Errorf("init %s: %w", id, err)
 			case err != nil:
-				errs[i] = fmt.Errorf("node %s answered init with an error: %v (reply %s)", id, err, compactJSON(reply))
+				errs[i] = fmt.Errorf("node %s answered init with an error: %v (reply %s)", id, err, checker.CompactJSON(reply, 300))
 			case reply["type"] != "init_ok":
-				errs[i] = fmt.Errorf("node %s answered init with %v, want init_ok (reply %s)", id, reply["type"], compactJSON(reply))
+				errs[i] = fmt.Errorf("node %s answered init with %v, want init_ok (reply %s)", id, reply["type"], checker.CompactJSON(reply, 300))
 			}
 		}()
 	}
@@ -879,16 +878,4 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-func compactJSON(m map[string]any) string {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Sprint(m)
-	}
-	s := string(b)
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
 }
