@@ -99,14 +99,30 @@ func (r *Run) WriteResults(res checker.Result) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", ResultsEDNName, err)
 	}
-	if err := os.WriteFile(r.Path(ResultsEDNName), e, 0o644); err != nil {
+	if err := writeWhole(r.Path(ResultsEDNName), e); err != nil {
 		return fmt.Errorf("%s: %w", ResultsEDNName, err)
 	}
 	j, err := json.MarshalIndent(jsonSafe(res), "", "  ")
 	if err != nil {
 		return fmt.Errorf("%s: %w", ResultsName, err)
 	}
-	return os.WriteFile(r.Path(ResultsName), append(j, '\n'), 0o644)
+	return writeWhole(r.Path(ResultsName), append(j, '\n'))
+}
+
+// writeWhole writes a file that is read whole (results, test.json) so
+// that it is there whole or not at all: a workbench killed mid-write
+// leaves no half a file, only the temporary one beside it.
+func writeWhole(path string, b []byte) error {
+	tmp := fmt.Sprintf("%s.tmp%d-%d", path, os.Getpid(), rand.Int64())
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // jsonSafe converts maps with non-string keys (quantile maps) into maps
@@ -195,7 +211,7 @@ func (r *Run) WriteJSON(name string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	return os.WriteFile(r.Path(name), append(b, '\n'), 0o644)
+	return writeWhole(r.Path(name), append(b, '\n'))
 }
 
 // Resolve finds a run directory: a path to one, or an index among all runs
