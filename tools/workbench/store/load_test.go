@@ -102,7 +102,7 @@ func TestReadsRefuseWhatIsNotARegularFileInside(t *testing.T) {
 }
 
 // maelstromRun is a run of the stored Maelstrom runs, copied (Bazel's
-// runfiles are symlinks, which the runs package refuses).
+// runfiles are symlinks, which the store refuses).
 func maelstromRun(t *testing.T, run string) string {
 	return filepath.Join(storetest.Copy(t, "testdata/maelstrom-store"), run)
 }
