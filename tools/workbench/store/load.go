@@ -274,9 +274,11 @@ func readEDNHistory(r io.Reader) (history.History, Tail, error) {
 	for line := 1; ; line++ {
 		b, err := br.ReadSlice('\n')
 		for errors.Is(err, bufio.ErrBufferFull) && len(b) < maxHistoryLine {
+			// ReadSlice reuses its buffer: keep what was read first.
+			b = bytes.Clone(b)
 			var more []byte
 			more, err = br.ReadSlice('\n')
-			b = append(bytes.Clone(b), more...)
+			b = append(b, more...)
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, tail, fmt.Errorf("%s line %d: %w", tail.File, line, err)
