@@ -138,24 +138,6 @@ func (j *JournalFile) Sample() []network.Event {
 	return append([]network.Event(nil), j.events...)
 }
 
-// WriteJournal writes a journal held in memory in the format JournalFile
-// streams, without re-validating message bodies (they were checked when
-// sent), so large journals are written quickly.
-func WriteJournal(w io.Writer, journal []network.Event) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	var line []byte
-	for _, e := range journal {
-		line = appendEvent(line[:0], e)
-		if _, err := bw.Write(line); err != nil {
-			return fmt.Errorf("write journal: %w", err)
-		}
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write journal: %w", err)
-	}
-	return nil
-}
-
 // appendEvent appends one journal line. A body is one line already (a
 // node's message is a line, a service's is marshalled by Go); one that is
 // not is compacted, so that a line is always exactly one event.

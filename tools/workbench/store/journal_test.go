@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -216,4 +219,21 @@ func TestStreamJournalMemoryDoesNotGrowWithTheJournal(t *testing.T) {
 		t.Errorf("reading a %d MB journal grew the heap by %d MB, want under %d MB", st.Size()>>20, grew>>20, limit>>20)
 	}
 	t.Logf("journal %d MB, heap grew by at most %.1f MB", st.Size()>>20, float64(grew)/(1<<20))
+}
+
+// WriteJournal writes a journal held in memory in the format JournalFile
+// streams.
+func WriteJournal(w io.Writer, journal []network.Event) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	var line []byte
+	for _, e := range journal {
+		line = appendEvent(line[:0], e)
+		if _, err := bw.Write(line); err != nil {
+			return fmt.Errorf("write journal: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	return nil
 }
