@@ -41,6 +41,8 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	}
 	if p.last("help") == "true" {
 		fmt.Fprintln(stdout, "usage: workbench analyze [-t INDEX|DIR] [--store DIR]")
+		fmt.Fprintln(stdout, "Re-checks a stored run (the workbench's or Maelstrom's, finished or killed) and writes")
+		fmt.Fprintln(stdout, "the results and report into <run>/analysis/<time>/; no file the run holds is changed.")
 		printFlags(stdout, analyzeFlags)
 		return ExitValid
 	}
