@@ -58,8 +58,8 @@ type Config struct {
 	// Progress, if set, receives a one-line live status every 250 ms
 	// (carriage-return updated).
 	Progress io.Writer
-	// Dir receives the history and the network journal as the run goes
-	// (the store's run directory, see store), so that memory stays flat
+	// Dir receives history.json, history.txt and net-journal.json as the
+	// run goes (the store's run directory), so that memory stays flat
 	// however long the run is. "" streams them to a temporary directory
 	// that is removed when Run returns.
 	Dir string
