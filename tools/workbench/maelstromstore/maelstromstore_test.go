@@ -65,9 +65,34 @@ func TestFiguresOfTheReferenceRuns(t *testing.T) {
 // Bazel its files are symlinks, which the store's reader refuses).
 func loadReference(t *testing.T, dir string) (map[string]any, history.History) {
 	t.Helper()
-	l, err := store.Load(storetest.Copy(t, dir))
+	dir = storetest.Copy(t, dir)
+	res, err := LoadResults(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l.Results, l.History
+	h, err := LoadHistory(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, h
+}
+
+// LoadResults is a run's results read through the store (results.json, or
+// Maelstrom's results.edn), for tests on runs in regular files.
+func LoadResults(dir string) (map[string]any, error) {
+	l, err := store.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return l.Results, nil
+}
+
+// LoadHistory is a run's history read through the store (history.json, or
+// Maelstrom's history.edn).
+func LoadHistory(dir string) (history.History, error) {
+	l, err := store.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	return l.History, nil
 }
