@@ -101,7 +101,7 @@ type Board struct {
 type results map[string]any
 
 func loadResults(dir string) (results, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	b, err := os.ReadFile(filepath.Join(dir, store.ResultsName))
 	if err != nil {
 		return nil, err
 	}
@@ -246,13 +246,13 @@ func status(row *Row) string {
 func runLinks(outDir, runDir string) []Link {
 	var links []Link
 	for _, f := range []struct{ name, file string }{
-		{"report", "index.html"},
+		{"report", store.IndexName},
 		{"latency", "latency-raw.svg"},
 		{"quantiles", "latency-quantiles.svg"},
 		{"rate", "rate.svg"},
-		{"messages", "messages.svg"},
-		{"results", "results.edn"},
-		{"history", "history.txt"},
+		{"messages", store.MessagesName},
+		{"results", store.ResultsEDNName},
+		{"history", store.HistoryTextName},
 	} {
 		p := filepath.Join(runDir, f.file)
 		if _, err := os.Stat(p); err != nil {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
-	"github.com/glomers/glomers/tools/workbench/network"
 	"github.com/glomers/glomers/tools/workbench/workload"
 )
 
@@ -130,10 +129,11 @@ func InvokeCount(h history.History) int {
 
 // Analyze runs every checker on a history and composes the results map:
 // :perf :timeline :exceptions :stats :availability :net :workload and the
-// merged :valid?. net is the :net result (nil: computed from journal).
-func Analyze(w *workload.Workload, opts workload.Options, h history.History, net checker.Result, journal []network.Event) checker.Result {
+// merged :valid?. net is the :net result, counted from the journal as it
+// streams by (NetTally); nil counts no messages.
+func Analyze(w *workload.Workload, opts workload.Options, h history.History, net checker.Result) checker.Result {
 	if net == nil {
-		net = Net(journal, InvokeCount(h))
+		net = Net(nil, InvokeCount(h))
 	}
 	var wl checker.Result
 	if w.Check != nil {

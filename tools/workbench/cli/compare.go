@@ -47,13 +47,13 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	if p.has("store") {
 		root = p.last("store")
 	}
-	var loaded [2]*runs.Run
+	var loaded [2]*store.Loaded
 	for i, ref := range p.positional {
 		dir, err := store.Resolve(root, ref)
 		if err != nil {
 			return badArgs(stderr, "compare: %v", err)
 		}
-		if loaded[i], err = runs.Load(dir); err != nil {
+		if loaded[i], err = store.Load(dir); err != nil {
 			return badArgs(stderr, "compare: %v", err)
 		}
 	}
@@ -68,6 +68,9 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		}
 		if r.Info.BinSHA256 != "" {
 			fmt.Fprintf(stdout, "   node binary sha256: %s\n", r.Info.BinSHA256)
+		}
+		for _, why := range r.CutShort() {
+			fmt.Fprintf(stdout, "   cut short: %s\n", why)
 		}
 	}
 	if a.Info.BinSHA256 != "" && a.Info.BinSHA256 == b.Info.BinSHA256 {

@@ -27,7 +27,7 @@ import (
 // names the challenge, and the path of the run's report. It reads the
 // run's stored results.json, so it shows what `analyze` and the tests see.
 func printSummary(w io.Writer, o *TestOptions, out *runner.Outcome, run *store.Run) {
-	res, err := bound.ReadResults(run.Path("results.json"))
+	res, err := bound.ReadResults(run.Path(store.ResultsName))
 	if err != nil {
 		res = nil // a crashed run: figures from the history alone
 	}
@@ -207,14 +207,10 @@ func verdictWord(res map[string]any) string {
 // only those of f when f is set.
 func okLatencies(h history.History, f string) []float64 {
 	var ls []float64
-	for _, p := range h.Pairs() {
-		if p.Completion == nil || p.Completion.Type != history.OK || !p.Invoke.IsClient() {
-			continue
+	for fn, xs := range h.OKLatencies() {
+		if f == "" || fn == f {
+			ls = append(ls, xs...)
 		}
-		if f != "" && p.Invoke.F != f {
-			continue
-		}
-		ls = append(ls, float64(p.Completion.Time-p.Invoke.Time)/1e6)
 	}
 	sort.Float64s(ls)
 	return ls

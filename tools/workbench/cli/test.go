@@ -100,7 +100,7 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		fmt.Fprintf(stderr, "workbench: %v\n", err)
 		return ExitCrash
 	}
-	logFile, err := os.Create(run.Path("jepsen.log"))
+	logFile, err := os.Create(run.Path(store.LogName))
 	if err != nil {
 		fmt.Fprintf(stderr, "workbench: %v\n", err)
 		return ExitCrash
@@ -123,8 +123,8 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		Seed  uint64 `json:"seed"`
 		Start string `json:"start"`
 	}{o, seed, start.UTC().Format(time.RFC3339Nano)}
-	if err := run.WriteJSON("test.json", test); err != nil {
-		log.Error("write test.json", "err", err)
+	if err := run.WriteJSON(store.TestName, test); err != nil {
+		log.Error("write "+store.TestName, "err", err)
 	}
 	log.Info("starting test", "workload", o.Workload, "bin", o.Bin, "args", o.Args, "nodes", o.Nodes,
 		"concurrency", o.Concurrency, "rate", o.Rate, "time-limit", o.TimeLimit, "seed", seed, "store", run.Dir,

@@ -301,7 +301,11 @@ func validateTest(o *TestOptions) error {
 	if !ok {
 		return fmt.Errorf("unknown workload %q (known: %s)", o.Workload, strings.Join(registry.Names(), ", "))
 	}
-	if err := (network.Config{Latency: time.Duration(o.LatencyMS) * time.Millisecond, Dist: o.LatencyDist, Delivery: o.Delivery}).Validate(); err != nil {
+	err := (network.Config{Latency: time.Duration(o.LatencyMS) * time.Millisecond, Dist: o.LatencyDist, Delivery: o.Delivery}).Validate()
+	if errors.Is(err, network.ErrNoMeanLatency) {
+		return errors.New("--latency-dist exponential needs a positive --latency")
+	}
+	if err != nil {
 		return err
 	}
 	if w.Validate != nil {

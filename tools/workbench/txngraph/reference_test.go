@@ -11,7 +11,8 @@ import (
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/edn"
 	"github.com/glomers/glomers/tools/workbench/history"
-	"github.com/glomers/glomers/tools/workbench/maelstromstore"
+	"github.com/glomers/glomers/tools/workbench/store"
+	"github.com/glomers/glomers/tools/workbench/store/storetest"
 	"github.com/glomers/glomers/tools/workbench/txngraph"
 )
 
@@ -69,14 +70,12 @@ func TestReferenceStores(t *testing.T) {
 	for _, ref := range references {
 		t.Run(ref.dir, func(t *testing.T) {
 			dir := filepath.Join("testdata", ref.dir)
-			h, err := maelstromstore.LoadHistory(dir)
+			// Copied: under Bazel testdata are symlinks, which the store refuses.
+			loaded, err := store.Load(storetest.Copy(t, dir))
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := maelstromstore.LoadResults(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			h, res := loaded.History, loaded.Results
 			workload, _ := res["workload"].(map[string]any)
 			elle := strs(workload["anomaly-types"])
 			sort.Strings(elle)
@@ -140,14 +139,12 @@ var elleTies = map[int64]string{
 // rest of the difference is which cycle each search meets first.
 func TestListAppendAsyncWithElleOrders(t *testing.T) {
 	dir := filepath.Join("testdata", "list-append-async")
-	h, err := maelstromstore.LoadHistory(dir)
+	// Copied: under Bazel testdata are symlinks, which the store refuses.
+	loaded, err := store.Load(storetest.Copy(t, dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := maelstromstore.LoadResults(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, res := loaded.History, loaded.Results
 	workload, _ := res["workload"].(map[string]any)
 	r := txngraph.CheckListAppendPreferring(h, nil, func(k int64, read []int64) bool { return fmt.Sprint(read) == elleTies[k] })
 	t.Logf("counts %v", r["anomaly-counts"])

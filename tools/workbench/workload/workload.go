@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
+	"github.com/glomers/glomers/tools/workbench/client"
 	"github.com/glomers/glomers/tools/workbench/history"
 )
 
@@ -81,18 +82,12 @@ type Conn interface {
 	Call(ctx context.Context, dest string, body map[string]any, timeout time.Duration) (map[string]any, error)
 }
 
-// ErrTimeout is returned by Conn.Call when no reply arrived in time.
-var ErrTimeout = errors.New("net-timeout")
+// ErrTimeout is returned by Conn.Call when no reply arrived in time; an
+// *RPCError is an error reply. Both belong to the transport (client).
+var ErrTimeout = client.ErrTimeout
 
 // RPCError is an error reply from a node: {"type":"error","code":…}.
-type RPCError struct {
-	Code int
-	Text string
-}
-
-func (e *RPCError) Error() string {
-	return fmt.Sprintf("error %d (%s): %s", e.Code, ErrorName(e.Code), e.Text)
-}
+type RPCError = client.RPCError
 
 // ErrMalformedReply is wrapped by clients when a reply breaks the workload's
 // reply schema (missing or extra keys, wrong types). Maelstrom records such
@@ -196,33 +191,12 @@ func (w *Workload) Complete(op history.Op, value any, err error) history.Op {
 	return c
 }
 
-// Maelstrom's error registry (resources/errors.edn).
-var errorNames = map[int]string{
-	0:  "timeout",
-	1:  "node-not-found",
-	10: "not-supported",
-	11: "temporarily-unavailable",
-	12: "malformed-request",
-	13: "crash",
-	14: "abort",
-	20: "key-does-not-exist",
-	21: "key-already-exists",
-	22: "precondition-failed",
-	30: "txn-conflict",
-}
-
-var definite = map[int]bool{1: true, 10: true, 11: true, 12: true, 14: true, 20: true, 21: true, 22: true, 30: true}
-
 // ErrorName is the Maelstrom name of an error code ("unknown" if none).
-func ErrorName(code int) string {
-	if n, ok := errorNames[code]; ok {
-		return n
-	}
-	return "unknown"
-}
+var ErrorName = client.ErrorName
 
-// Definite reports whether an error code means the op certainly did not happen.
-func Definite(code int) bool { return definite[code] }
+// Definite reports whether an error code means the op certainly did not
+// happen.
+var Definite = client.Definite
 
 // CheckReply enforces a reply schema the way Maelstrom's closed schemas
 // do: the body's type must be wantType and its keys exactly type,

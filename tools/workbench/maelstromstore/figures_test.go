@@ -3,9 +3,9 @@ package maelstromstore
 import (
 	"fmt"
 	"sort"
-	"strconv"
 
 	"github.com/glomers/glomers/tools/workbench/analysis"
+	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
 )
 
@@ -59,22 +59,8 @@ func (f Figures) Fs() []string {
 	return out
 }
 
-// dig follows map keys; a map with float keys (a Go-side quantile map) is
-// looked up by the key's number.
+// dig follows map keys (checker.Lookup); nil where there is nothing.
 func dig(v any, keys ...string) any {
-	for _, k := range keys {
-		switch m := v.(type) {
-		case map[string]any:
-			v = m[k]
-		case map[float64]any:
-			x, err := strconv.ParseFloat(k, 64)
-			if err != nil {
-				return nil
-			}
-			v = m[x]
-		default:
-			return nil
-		}
-	}
+	v, _ = checker.Lookup(v, keys...)
 	return v
 }

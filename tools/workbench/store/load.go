@@ -1,11 +1,4 @@
-// Package runs reads stored runs, the workbench's own and Maelstrom's
-// (results.edn, history.edn and jepsen.log instead of results.json,
-// history.json and test.json), for the commands that look at runs after
-// the fact: serve, analyze and compare. Every read goes through an
-// os.Root, refuses anything but a regular file and is capped in size, so
-// a store holding a FIFO, a symlink out of the store or a huge file
-// cannot hang or exhaust whoever reads it.
-package runs
+package store
 
 import (
 	"bufio"
@@ -18,17 +11,23 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 
 	"github.com/glomers/glomers/tools/workbench/edn"
 	"github.com/glomers/glomers/tools/workbench/history"
-	"github.com/glomers/glomers/tools/workbench/maelstromstore"
+	"github.com/glomers/glomers/tools/workbench/network"
 )
 
-// Size caps for the files read whole. Histories are read line by line and
-// bounded by MaxHistoryBytes.
+// Every read of a stored run goes through an os.Root, refuses anything but
+// a regular file and is capped in size, so a store holding a FIFO, a
+// symlink out of the store or a huge file cannot hang or exhaust whoever
+// reads it (serve, analyze, compare).
+
+// Size caps for the files read whole. Histories are read record by record
+// and bounded by MaxHistoryBytes.
 const (
 	MaxSmallBytes   = 1 << 20   // test.json
 	MaxResultsBytes = 32 << 20  // results.json / results.edn
@@ -125,7 +124,7 @@ func (i Info) CommandString() string {
 // ReadInfo reads test.json, or for a Maelstrom run the command line
 // jepsen.log starts with. A run with neither has an empty Info.
 func ReadInfo(root *os.Root, dir string) (Info, error) {
-	b, err := ReadFile(root, path.Join(dir, "test.json"), MaxSmallBytes)
+	b, err := ReadFile(root, path.Join(dir, TestName), MaxSmallBytes)
 	if err == nil {
 		var t struct {
 			Command   []string          `json:"command"`
@@ -133,7 +132,7 @@ func ReadInfo(root *os.Root, dir string) (Info, error) {
 			NodeEnv   map[string]string `json:"node-env"`
 		}
 		if err := json.Unmarshal(b, &t); err != nil {
-			return Info{}, fmt.Errorf("%s: test.json: %w", dir, err)
+			return Info{}, fmt.Errorf("%s: %s: %w", dir, TestName, err)
 		}
 		return Info{Format: Workbench, Command: t.Command, BinSHA256: t.BinSHA256, NodeEnv: t.NodeEnv, Test: b}, nil
 	}
@@ -141,9 +140,9 @@ func ReadInfo(root *os.Root, dir string) (Info, error) {
 		return Info{}, fmt.Errorf("%s: %w", dir, err)
 	}
 	info := Info{}
-	if _, err := root.Stat(path.Join(dir, "results.edn")); err == nil {
+	if _, err := root.Stat(path.Join(dir, ResultsEDNName)); err == nil {
 		info.Format = Maelstrom
-	} else if _, err := root.Stat(path.Join(dir, "history.edn")); err == nil {
+	} else if _, err := root.Stat(path.Join(dir, MaelstromHistoryName)); err == nil {
 		info.Format = Maelstrom
 	}
 	if info.Format == Maelstrom {
@@ -155,7 +154,7 @@ func ReadInfo(root *os.Root, dir string) (Info, error) {
 // maelstromCommand finds the "Command line:" that Jepsen logs first, in
 // jepsen.log or jepsen.log.gz; nil if there is none.
 func maelstromCommand(root *os.Root, dir string) []string {
-	for _, name := range []string{"jepsen.log", "jepsen.log.gz"} {
+	for _, name := range []string{LogName, MaelstromLogGzName} {
 		f, _, err := Open(root, path.Join(dir, name))
 		if err != nil {
 			continue
@@ -184,20 +183,20 @@ func maelstromCommand(root *os.Root, dir string) []string {
 // Maelstrom run). Numbers are json.Number. A run with neither has nil
 // results and no error.
 func ReadResults(root *os.Root, dir string) (map[string]any, error) {
-	b, err := ReadFile(root, path.Join(dir, "results.json"), MaxResultsBytes)
+	b, err := ReadFile(root, path.Join(dir, ResultsName), MaxResultsBytes)
 	if err == nil {
 		var res map[string]any
 		d := json.NewDecoder(bytes.NewReader(b))
 		d.UseNumber()
 		if err := d.Decode(&res); err != nil {
-			return nil, fmt.Errorf("%s: results.json: %w", dir, err)
+			return nil, fmt.Errorf("%s: %s: %w", dir, ResultsName, err)
 		}
 		return res, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	b, err = ReadFile(root, path.Join(dir, "results.edn"), MaxResultsBytes)
+	b, err = ReadFile(root, path.Join(dir, ResultsEDNName), MaxResultsBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -206,67 +205,105 @@ func ReadResults(root *os.Root, dir string) (map[string]any, error) {
 	}
 	v, err := edn.Decode(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: results.edn: %w", dir, err)
+		return nil, fmt.Errorf("%s: %s: %w", dir, ResultsEDNName, err)
 	}
-	res, ok := maelstromstore.Plain(v).(map[string]any)
+	res, ok := Plain(v).(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("%s: results.edn is not a map", dir)
+		return nil, fmt.Errorf("%s: %s is not a map", dir, ResultsEDNName)
 	}
 	return res, nil
 }
 
-// ReadHistory reads history.json (one op per line), or history.edn (one
-// op map per line, as Maelstrom writes it) when there is none.
-func ReadHistory(root *os.Root, dir string) (history.History, error) {
-	return ReadHistoryLimit(root, dir, MaxHistoryBytes)
-}
-
-// ReadHistoryLimit is ReadHistory refusing histories over limit bytes.
-func ReadHistoryLimit(root *os.Root, dir string, limit int64) (history.History, error) {
-	f, _, err := Open(root, path.Join(dir, "history.json"))
-	parse := jsonOp
-	name := "history.json"
+// ReadHistory reads the run's history.json (one op per line), or a
+// Maelstrom run's history.edn (one op map per line, possibly gzipped) when
+// there is none,
+// refusing histories over limit bytes. A last op cut short (a run killed
+// mid-write) is left out and reported in the Tail.
+func ReadHistory(root *os.Root, dir string, limit int64) (history.History, Tail, error) {
+	var f *os.File
+	var err error
+	var name string
+	for _, name = range []string{HistoryName, MaelstromHistoryName, MaelstromHistoryName + ".gz"} {
+		if f, _, err = Open(root, path.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+	}
 	if errors.Is(err, fs.ErrNotExist) {
-		f, _, err = Open(root, path.Join(dir, "history.edn"))
-		parse, name = ednOp, "history.edn"
+		name = HistoryName // name the workbench's own in the error
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
+		return nil, Tail{File: name, CutAt: -1}, fmt.Errorf("%s: %w", dir, err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > limit {
-		return nil, fmt.Errorf("%s: %s is %d bytes, more than the %d this reads", dir, name, st.Size(), limit)
+	st, err := f.Stat()
+	if err != nil {
+		return nil, Tail{File: name, CutAt: -1}, fmt.Errorf("%s: %w", dir, err)
+	}
+	if st.Size() > limit {
+		return nil, Tail{File: name, CutAt: -1}, fmt.Errorf("%s: %s is %d bytes, more than the %d this reads", dir, name, st.Size(), limit)
 	}
 	var h history.History
-	sc := bufio.NewScanner(io.LimitReader(f, limit))
-	sc.Buffer(make([]byte, 1<<20), maxHistoryLine)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		op, err := parse(sc.Bytes())
+	var tail Tail
+	var r io.Reader = io.LimitReader(f, limit)
+	if strings.HasSuffix(name, ".gz") {
+		gz, err := gzip.NewReader(r)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s line %d: %w", dir, name, line, err)
+			return nil, Tail{File: name, CutAt: -1}, fmt.Errorf("%s: %s: %w", dir, name, err)
 		}
-		h = append(h, op)
+		r = io.LimitReader(gz, limit)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", dir, name, err)
+	if name == HistoryName {
+		h, tail, err = readHistory(r, 0)
+	} else {
+		h, tail, err = readEDNHistory(r)
 	}
-	return h, nil
+	if err != nil {
+		return nil, tail, fmt.Errorf("%s: %w", dir, err)
+	}
+	return h, tail, nil
 }
 
-func jsonOp(line []byte) (history.Op, error) {
-	var op history.Op
-	d := json.NewDecoder(bytes.NewReader(line))
-	d.UseNumber()
-	err := d.Decode(&op)
-	return op, err
+// readEDNHistory reads Maelstrom's history.edn: one op map per line,
+// {:index 0, :time 29362309, :type :invoke, :process 0, :f :echo, :value
+// "Please echo 54"}, with :process :nemesis for the nemesis.
+func readEDNHistory(r io.Reader) (history.History, Tail, error) {
+	tail := Tail{File: MaelstromHistoryName, CutAt: -1}
+	var h history.History
+	br := bufio.NewReaderSize(r, 1<<20)
+	var offset int64
+	for line := 1; ; line++ {
+		b, err := br.ReadSlice('\n')
+		for errors.Is(err, bufio.ErrBufferFull) && len(b) < maxHistoryLine {
+			// ReadSlice reuses its buffer: keep what was read first.
+			b = bytes.Clone(b)
+			var more []byte
+			more, err = br.ReadSlice('\n')
+			b = append(b, more...)
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, tail, fmt.Errorf("%s line %d: %w", tail.File, line, err)
+		}
+		complete := err == nil
+		if len(bytes.TrimSpace(b)) > 0 {
+			op, perr := ednOp(b)
+			switch {
+			case perr == nil:
+				h = append(h, op)
+				tail.Complete++
+			case !complete:
+				tail.CutAt = offset // a last line cut short
+			default:
+				return nil, tail, fmt.Errorf("%s line %d: %w", tail.File, line, perr)
+			}
+		}
+		offset += int64(len(b))
+		if !complete {
+			return h, tail, nil
+		}
+	}
 }
 
-// ednOp reads one of Maelstrom's op maps: {:index 0, :time 29362309,
-// :type :invoke, :process 0, :f :echo, :value "Please echo 54"}, with
-// :process :nemesis for the nemesis.
+// ednOp reads one of Maelstrom's op maps.
 func ednOp(line []byte) (history.Op, error) {
 	v, err := edn.Decode(line)
 	if err != nil {
@@ -276,22 +313,37 @@ func ednOp(line []byte) (history.Op, error) {
 	if !ok {
 		return history.Op{}, errors.New("not a map")
 	}
-	return maelstromstore.Op(m)
+	return Op(m)
 }
 
-// Run is a stored run read back.
-type Run struct {
+// Loaded is a stored run read back: the workbench's own or Maelstrom's.
+type Loaded struct {
 	Dir     string
 	Info    Info
-	Results map[string]any
+	Results map[string]any // nil if the run has none
 	History history.History
 	// HistoryErr is why History is missing (LoadFrom only; Load fails).
 	HistoryErr error
+	// HistoryTail says whether the history ended in a partial op.
+	HistoryTail Tail
+}
+
+// CutShort says why the run looks cut short (the workbench killed before
+// it finished), one reason a line; none for a run that ended normally.
+func (l *Loaded) CutShort() []string {
+	var why []string
+	if l.Info.Format == Workbench && l.Results == nil {
+		why = append(why, fmt.Sprintf("no %s: the run did not finish (killed, or still running)", ResultsName))
+	}
+	if l.HistoryTail.CutShort() {
+		why = append(why, l.HistoryTail.String())
+	}
+	return why
 }
 
 // Load reads a whole run (info, results and history) from the directory
 // dir, which may be a workbench or a Maelstrom run.
-func Load(dir string) (*Run, error) {
+func Load(dir string) (*Loaded, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("load run: %w", err)
@@ -312,8 +364,8 @@ func Load(dir string) (*Run, error) {
 // broken or larger than historyLimit leaves History nil with HistoryErr
 // set, so a caller that can do without it (serve's compare page) still
 // gets the rest.
-func LoadFrom(root *os.Root, dir string, historyLimit int64) (*Run, error) {
-	r := &Run{Dir: dir}
+func LoadFrom(root *os.Root, dir string, historyLimit int64) (*Loaded, error) {
+	r := &Loaded{Dir: dir}
 	var err error
 	if r.Info, err = ReadInfo(root, dir); err != nil {
 		return nil, err
@@ -321,6 +373,44 @@ func LoadFrom(root *os.Root, dir string, historyLimit int64) (*Run, error) {
 	if r.Results, err = ReadResults(root, dir); err != nil {
 		return nil, err
 	}
-	r.History, r.HistoryErr = ReadHistoryLimit(root, dir, historyLimit)
+	r.History, r.HistoryTail, r.HistoryErr = ReadHistory(root, dir, historyLimit)
 	return r, nil
+}
+
+// OpenJournal opens the run's network journal for ReadJournal; a run
+// stored without one gives an error satisfying errors.Is(err,
+// fs.ErrNotExist).
+func OpenJournal(root *os.Root, dir string) (*os.File, error) {
+	f, _, err := Open(root, path.Join(dir, JournalName))
+	return f, err
+}
+
+// StreamJournal calls fn for every complete event of the journal in the
+// run directory dir (see ReadJournal). found is false for a run stored
+// without a journal.
+func StreamJournal(dir string, fn func(network.Event) error) (tail Tail, found bool, err error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return Tail{}, false, fmt.Errorf("journal: %w", err)
+	}
+	defer root.Close()
+	f, err := OpenJournal(root, ".")
+	if errors.Is(err, fs.ErrNotExist) {
+		return Tail{File: JournalName, CutAt: -1}, false, nil
+	}
+	if err != nil {
+		return Tail{}, false, fmt.Errorf("%s: %w", dir, err)
+	}
+	defer f.Close()
+	tail, err = ReadJournal(f, fn)
+	if err != nil {
+		return tail, true, fmt.Errorf("%s: %w", dir, err)
+	}
+	return tail, true, nil
+}
+
+// HasJournal reports whether the run in dir has a network journal.
+func HasJournal(dir string) bool {
+	st, err := os.Lstat(filepath.Join(dir, JournalName))
+	return err == nil && st.Mode().IsRegular()
 }

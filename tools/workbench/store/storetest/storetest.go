@@ -1,9 +1,9 @@
-// Package runstest gives tests a private copy of a stored-runs tree.
+// Package storetest gives tests a private copy of a stored-runs tree.
 // Under Bazel a test's data files are symlinks into the runfiles tree,
-// which the runs package (reading through an os.Root that refuses links
+// which the store package (reading through an os.Root that refuses links
 // out of the store, as serve must) rightly rejects; the copy holds
 // regular files only.
-package runstest
+package storetest
 
 import (
 	"io/fs"

@@ -1,4 +1,4 @@
-package runs
+package store
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/history"
 
-	"github.com/glomers/glomers/tools/workbench/runs/runstest"
+	"github.com/glomers/glomers/tools/workbench/store/storetest"
 )
 
 const (
@@ -102,7 +102,7 @@ func TestReadsRefuseWhatIsNotARegularFileInside(t *testing.T) {
 }
 
 // maelstromRun is a run of the stored Maelstrom runs, copied (Bazel's
-// runfiles are symlinks, which the runs package refuses).
+// runfiles are symlinks, which the store refuses).
 func maelstromRun(t *testing.T, run string) string {
-	return filepath.Join(runstest.Copy(t, "testdata/maelstrom-store"), run)
+	return filepath.Join(storetest.Copy(t, "testdata/maelstrom-store"), run)
 }
