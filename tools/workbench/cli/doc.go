@@ -12,6 +12,7 @@ import (
 	"github.com/glomers/glomers/tools/workbench/workload/broadcast"
 	"github.com/glomers/glomers/tools/workbench/workload/counter"
 	"github.com/glomers/glomers/tools/workbench/workload/echo"
+	"github.com/glomers/glomers/tools/workbench/workload/gset"
 	"github.com/glomers/glomers/tools/workbench/workload/kafka"
 	"github.com/glomers/glomers/tools/workbench/workload/linkv"
 	"github.com/glomers/glomers/tools/workbench/workload/txn"
@@ -27,6 +28,7 @@ func init() {
 var docs = map[string]workload.Doc{
 	"broadcast":       broadcast.Doc,
 	"echo":            echo.Doc,
+	"g-set":           gset.Doc,
 	"g-counter":       counter.Doc,
 	"pn-counter":      counter.Doc,
 	"kafka":           kafka.Doc,
