@@ -21,8 +21,9 @@ why its run must be rejected (expressions of tools/resultcheck/bound, judged by
     bounds = {"net.servers.msgs-per-op": "<= 2.9 margin 5%"},
     expect_failure = ["workload.lost-count > 0"],
 
-Fly.io's challenges are declared with flyio_test (tools/flyio/defs.bzl), which takes the
-command line and the bounds from the one table, tools/flyio/challenges.bzl.
+Fly.io's challenges and Maelstrom's own workloads are declared with challenge_test (Fly.io's
+also with its older name, flyio_test; tools/flyio/defs.bzl), which takes the command line
+and the bounds from the one table, tools/flyio/challenges.bzl.
 """
 
 load("@rules_shell//shell:sh_test.bzl", "sh_test")

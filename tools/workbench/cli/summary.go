@@ -147,6 +147,9 @@ func summaryLine(o *TestOptions, res map[string]any, h history.History, matched 
 			bounds = append(bounds, b.String()+" "+tick(b.Check(res).Held))
 		}
 		label := "Fly.io " + c.ID
+		if c.Suite == flyio.SuiteMaelstrom {
+			label = "Maelstrom " + c.ID
+		}
 		if len(matched) > 1 {
 			label += " (" + strings.Join(c.EnvList(), " ") + ")"
 		}
