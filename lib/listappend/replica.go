@@ -40,8 +40,9 @@ type Config struct {
 	// forgotten without an answer: its outcome is unknown, and Maelstrom's
 	// client (5 s) has recorded it so. It may still commit later.
 	GiveUp time.Duration
-	// ReadTimeout is when a read-only transaction not yet served is
-	// answered with error 11: it has no effects, so failing it is definite.
+	// ReadTimeout is when a read-only transaction not yet served (no
+	// leader known, or none confirmed an index) is answered with error 11:
+	// it has no effects, so failing it is definite.
 	ReadTimeout time.Duration
 	// ApplyOnAppend is a deliberate bug, for the fixture
 	// tools/fixtures/txn-apply-uncommitted only: apply entries as soon as
@@ -226,7 +227,10 @@ func (p *Replica) Submit(now time.Time, req Request, txn Txn) Ready {
 }
 
 // askReadIndex asks for ctx's read index: of raft if this node leads,
-// else of the leader; with no leader known the read fails at once.
+// else of the leader. With no leader known the read waits: a new leader
+// makes absorb ask again, and ReadTimeout fails it. Asking again (a new
+// leader, the old one silent) is safe: any index a leader confirmed after
+// the read began will do, and the first answer wins.
 func (p *Replica) askReadIndex(now time.Time, ctx uint64) {
 	switch leader := p.raft.Leader(); {
 	case leader == p.self:
@@ -237,8 +241,6 @@ func (p *Replica) askReadIndex(now time.Time, ctx uint64) {
 		}
 	case leader != "":
 		p.out = append(p.out, Outbound{To: leader, Body: readIndexReq{Type: TypeReadIndex, Ctx: ctx, Term: p.raft.Term()}})
-	default:
-		p.failRead(ctx, "no leader known")
 	}
 }
 
@@ -423,6 +425,11 @@ func (p *Replica) absorb(now time.Time, rd raft.Ready) {
 			// lost with it. Apply-once makes resending safe.
 			for id, w := range p.writes {
 				p.sendWrite(now, id, w)
+			}
+			for ctx, r := range p.reads {
+				if !r.hasIndex {
+					p.askReadIndex(now, ctx)
+				}
 			}
 		}
 	}
