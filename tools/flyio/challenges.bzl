@@ -411,7 +411,7 @@ _MAELSTROM = [
         time_limit = 10,
         quick = 5,
         latency = "op",
-        cpu = 0.3,
+        cpu = 0.15,
         # Issue 24's target: at most 4 servers messages per op (Maelstrom's Datomic example
         # spends 8.5-14.5). Measured: see docs/maelstrom-suite.md.
         bounds = {"net.servers.msgs-per-op": "<= 4"},
@@ -425,7 +425,7 @@ _MAELSTROM = [
         time_limit = 30,
         quick = 10,
         latency = "op",
-        cpu = 0.3,
+        cpu = 0.15,
     ),
     # doc/06-raft/05-committing.md, the chapter's final command: "--node-count 3
     # --concurrency 4n --rate 30 --time-limit 60 --nemesis partition --nemesis-interval 10";
