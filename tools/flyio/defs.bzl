@@ -59,6 +59,7 @@ def challenge_test(
         challenge,
         binary,
         extra_args = [],
+        workbench_args = [],
         time_limit = None,
         bounds = None,
         pending_bounds = None,
@@ -71,7 +72,10 @@ def challenge_test(
       name: the test's name.
       challenge: the challenge's id in CHALLENGES, e.g. "3d" or "g-set-partition".
       binary: label of the node executable.
-      extra_args: flags after the challenge's own (e.g. --nemesis partition, --seed 2).
+      extra_args: Maelstrom flags after the challenge's own (e.g. --nemesis partition).
+      workbench_args: flags only the workbench knows (e.g. --seed 2), left out under MAELSTROM;
+        --bounds CHALLENGE is always among them, so the summary judges this repository's
+        bounds and names its node settings.
       time_limit: overrides the challenge's --time-limit (fixtures run shorter).
       bounds: the bounds to hold (dict PATH -> "OP VALUE margin M"); default: the table's,
         when the test runs the challenge's exact command line and expects a valid run,
@@ -107,6 +111,7 @@ def challenge_test(
         cpu = cpu,
         workload = c["workload"],
         args = c["args"] + ["--time-limit", str(time_limit or c["time_limit"])] + extra_args,
+        workbench_args = ["--bounds", challenge] + workbench_args,
         env = c["env"],
         bounds = bounds,
         pending_bounds = pending_bounds,

@@ -150,11 +150,17 @@ func Analyze(w *workload.Workload, opts workload.Options, h history.History, net
 		"net":          net,
 		"workload":     wl,
 	}
-	var vs []checker.Validity
+	var vs, maelstrom []checker.Validity
 	for _, k := range []string{"perf", "timeline", "exceptions", "stats", "availability", "net", "workload"} {
 		vs = append(vs, validityOf(res[k]))
+		maelstrom = append(maelstrom, maelstromValidityOf(res[k]))
 	}
 	res["valid?"] = checker.Merge(vs...)
+	// Where the workload's strict checks decided the verdict, say what
+	// Maelstrom would have concluded.
+	if m := checker.Merge(maelstrom...); m != res["valid?"] {
+		res[checker.MaelstromValidKey] = m
+	}
 	return res
 }
 
@@ -175,6 +181,17 @@ func validityOf(v any) checker.Validity {
 		return val
 	case bool:
 		return checker.Of(val)
+	}
+	return checker.Unknown
+}
+
+// maelstromValidityOf is a sub-result's verdict as Maelstrom would give it.
+func maelstromValidityOf(v any) checker.Validity {
+	switch x := v.(type) {
+	case checker.Result:
+		return checker.MaelstromValidity(x)
+	case map[string]any:
+		return checker.MaelstromValidity(x)
 	}
 	return checker.Unknown
 }

@@ -108,7 +108,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	}
 	printInfo(stdout, loaded.Info)
 	fmt.Fprintf(stdout, "re-checked %s (%d history entries)\n", dir, len(loaded.History))
-	return announce(stdout, res.Valid())
+	return announce(stdout, res, w)
 }
 
 // storedOptions recovers a run's options: test.json for the workbench's

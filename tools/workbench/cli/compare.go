@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/glomers/glomers/tools/workbench/analysis"
 	runreport "github.com/glomers/glomers/tools/workbench/report"
 	"github.com/glomers/glomers/tools/workbench/runs"
 	"github.com/glomers/glomers/tools/workbench/store"
@@ -93,16 +94,13 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	return ExitValid
 }
 
+// verdictOf names a run's verdict, and says when only the workbench's
+// strict checks failed it (Maelstrom would accept it).
 func verdictOf(res map[string]any) string {
-	switch res["valid?"] {
-	case true:
-		return "valid"
-	case false:
-		return "invalid"
-	case nil:
+	if _, ok := res["valid?"]; !ok {
 		return "no results"
 	}
-	return "unknown"
+	return analysis.VerdictWord(res)
 }
 
 func mark(r runs.Row) string {

@@ -18,6 +18,7 @@ import (
 	runreport "github.com/glomers/glomers/tools/workbench/report"
 	"github.com/glomers/glomers/tools/workbench/runner"
 	"github.com/glomers/glomers/tools/workbench/store"
+	"github.com/glomers/glomers/tools/workbench/workload"
 )
 
 func init() {
@@ -164,13 +165,13 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		log.Error("write report", "err", err)
 	}
 	log.Info("wrote report")
-	code := printVerdict(out, run, seed, stdout, stderr)
+	code := printVerdict(out, w, run, seed, stdout, stderr)
 	printSummary(stdout, o, out, run)
 	return code
 }
 
 // printVerdict prints the results and the verdict and returns the exit code.
-func printVerdict(out *runner.Outcome, run *store.Run, seed uint64, stdout, stderr io.Writer) int {
+func printVerdict(out *runner.Outcome, w *workload.Workload, run *store.Run, seed uint64, stdout, stderr io.Writer) int {
 	if b, err := edn.Marshal(map[string]any(out.Results)); err == nil {
 		stdout.Write(b)
 	}
@@ -193,18 +194,33 @@ func printVerdict(out *runner.Outcome, run *store.Run, seed uint64, stdout, stde
 		fmt.Fprintln(stdout, "A node crashed before teardown; the test is void (Maelstrom aborts here too).")
 		return ExitCrash
 	}
-	return announce(stdout, out.Valid)
+	return announce(stdout, out.Results, w)
 }
 
-// announce prints Maelstrom's closing line for a verdict and returns the
-// exit status that goes with it (0 valid, 1 invalid, 2 unknown).
-func announce(stdout io.Writer, v checker.Validity) int {
-	switch v {
+// announce prints Maelstrom's closing line for a run's verdict and returns
+// the exit status that goes with it (0 valid, 1 invalid, 2 unknown). A run
+// that is invalid only by w's strict checks keeps exit 1 (the workbench's
+// verdict; --maelstrom-verdicts turns those checks off) and is told so in
+// words: Maelstrom would accept it, what is still wrong, and how to get
+// Maelstrom's verdict.
+func announce(stdout io.Writer, res checker.Result, w *workload.Workload) int {
+	switch res.Valid() {
 	case checker.Valid:
 		fmt.Fprintln(stdout, "Everything looks good! ヽ(‘ー`)ノ")
+		if _, notJudged := analysis.StrictFailures(res); len(notJudged) > 0 {
+			fmt.Fprintf(stdout, "(--maelstrom-verdicts: the workbench's strict checks also found %s, left out of the verdict as Maelstrom does)\n",
+				strings.Join(notJudged, ", "))
+		}
 		return ExitValid
 	case checker.Invalid:
 		fmt.Fprintln(stdout, "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻")
+		var strict []workload.StrictCheck
+		if w != nil {
+			strict = w.Strict
+		}
+		for _, line := range analysis.StrictNote(res, strict) {
+			fmt.Fprintln(stdout, line)
+		}
 		return ExitInvalid
 	}
 	fmt.Fprintln(stdout, "Errors occurred during analysis, but no anomalies found. ಠ~ಠ")

@@ -1,5 +1,7 @@
 // Package registry is the workbench's table of workloads by name. Each
-// workload package adds one line to the map below.
+// workload package adds one line to the map below; everything else the CLI
+// shows of a workload (its doc, its summary figures, its strict checks)
+// comes from the Workload value itself.
 package registry
 
 import (
@@ -33,6 +35,10 @@ var workloads = map[string]*workload.Workload{
 	"txn-rw-register": txn.RWRegister,
 	"txn-list-append": txn.ListAppend,
 }
+
+// Topologies lists the --topology names Maelstrom accepts (whichever the
+// workload; broadcast is the one that reads it).
+func Topologies() []string { return broadcast.Topologies }
 
 // Lookup finds a workload by its Maelstrom name.
 func Lookup(name string) (*workload.Workload, bool) {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/glomers/glomers/tools/workbench/analysis"
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/edn"
 	"github.com/glomers/glomers/tools/workbench/runs"
@@ -60,6 +61,10 @@ type page struct {
 	Messages                              *fileLink
 	Files                                 []fileLink
 	FilesElided                           int
+
+	// StrictNote says, for a run that only the workbench's strict checks
+	// fail, that Maelstrom would accept it, and what is still wrong.
+	StrictNote string
 }
 
 // index renders index.html for the run in dir.
@@ -86,6 +91,12 @@ func index(dir string, results checker.Result) ([]byte, error) {
 		"invalid": "Analysis invalid",
 		"unknown": "Errors occurred during analysis, but no anomalies found",
 	}[p.Verdict]
+	if checker.StrictOnly(results) {
+		judged, _ := analysis.StrictFailures(results)
+		p.Headline = "Analysis invalid, by the workbench's strict checks only: Maelstrom would accept this run"
+		p.StrictNote = fmt.Sprintf("Maelstrom would accept this run. Still wrong, by the workbench's strict checks: %s. "+
+			"--maelstrom-verdicts judges as Maelstrom does (docs/verdicts.md).", strings.Join(judged, ", "))
+	}
 	p.Sections, p.Errors = sections(results)
 	if text, err := edn.Marshal(map[string]any(results)); err == nil {
 		p.EDN = string(text)
@@ -397,6 +408,7 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <main>
 {{if .Errors}}
 <div class="card errors"><strong>What went wrong first</strong>
+{{if .StrictNote}}<p class="strict-note">{{.StrictNote}}</p>{{end}}
 <ul>{{range .Errors}}<li>{{.}}</li>{{end}}</ul></div>
 {{end}}
 

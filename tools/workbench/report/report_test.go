@@ -521,3 +521,30 @@ func TestWorkloadHighlightsListLatenciesFirst(t *testing.T) {
 		t.Errorf("highlights %v lack the latencies", hs)
 	}
 }
+
+// A run that only the workbench's strict checks fail says, in the first
+// error box, that Maelstrom would accept it and what is still wrong.
+func TestIndexSaysWhenMaelstromWouldAccept(t *testing.T) {
+	r := newSyntheticRun(t, false)
+	wl := r.results["workload"].(map[string]any)
+	wl["valid?"], wl[checker.MaelstromValidKey], wl[checker.StrictKey] = checker.Invalid, checker.Valid, []string{"unexpected"}
+	wl["first-error"] = "unexpected [strict]: reads returned 1 value(s) nobody broadcast, e.g. 999"
+	r.results["valid?"], r.results[checker.MaelstromValidKey] = checker.Invalid, checker.Valid
+	if err := Write(r.dir, r.h, r.journal, r.results); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(r.dir, IndexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := html.UnescapeString(string(b))
+	for _, want := range []string{
+		"Analysis invalid, by the workbench's strict checks only: Maelstrom would accept this run",
+		"Maelstrom would accept this run. Still wrong, by the workbench's strict checks: workload unexpected. --maelstrom-verdicts judges as Maelstrom does",
+		"workload: unexpected [strict]: reads returned 1 value(s) nobody broadcast",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+}

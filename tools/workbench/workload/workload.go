@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
@@ -33,8 +34,9 @@ type Options struct {
 	Availability      string        // "", "total", or a number in [0,1]
 	Nemesis           []string      // e.g. ["partition"]
 	// MaelstromVerdicts asks checkers for Maelstrom's exact verdicts: off,
-	// a checker may fail a run Maelstrom passes where the node is plainly
-	// wrong (and must say so in its reason).
+	// a checker also fails a run for its Strict checks, where the node is
+	// plainly wrong but Maelstrom's checker does not look (and marks them
+	// with checker.ApplyStrict's keys).
 	MaelstromVerdicts bool
 }
 
@@ -109,6 +111,14 @@ type Client interface {
 // Workload is one of Maelstrom's workloads.
 type Workload struct {
 	Name string
+	// Doc describes the workload's messages (`workbench doc`).
+	Doc Doc
+	// Summary is how the workload reads in the closing summary line.
+	Summary Summary
+	// Strict lists the checks Check makes beyond Maelstrom's checker; each
+	// is left out of the verdict under Options.MaelstromVerdicts and named
+	// in the result's "strict" list when it fails a run.
+	Strict []StrictCheck
 	// Idempotent lists the fs whose timeouts and error replies count as
 	// definite failures (Maelstrom's with-errors).
 	Idempotent map[string]bool
@@ -136,6 +146,12 @@ type Workload struct {
 	// the first offending operation (index, process, value), which the
 	// console prints.
 	Check func(h history.History, opts Options) checker.Result
+	// Picture draws, for an invalid run, where it failed (lin-kv:
+	// porcupine's view of the keys that cannot be linearized), to be stored
+	// as PictureFile in the run directory; it returns how many items it
+	// drew (0: nothing to store). nil: the workload has none.
+	Picture     func(h history.History, w io.Writer) (int, error)
+	PictureFile string
 	// StatsExempt lists fs the stats checker ignores (kafka: crash).
 	StatsExempt map[string]bool
 	// Validate rejects options the workload cannot run with (lin-kv needs

@@ -5,7 +5,10 @@
 // been quiet, every thread does one final read. The checker is Jepsen's
 // set-full, the same as broadcast's (package setfull): every acknowledged
 // add must eventually show up in every read, with the same lost, stale and
-// never-read figures.
+// never-read figures. Elements that reads return but nobody added are
+// reported (unexpected) without failing the run: g-set keeps Maelstrom's
+// verdict, as it has no fixture of its own for broadcast's strict
+// "unexpected" check.
 //
 // Unlike broadcast, g-set's client does not use Maelstrom's with-errors:
 // any error reply, timeout or malformed reply is an exception in
@@ -26,7 +29,9 @@ import (
 // Workload is the g-set workload. Clients are not reusable, as in
 // Maelstrom.
 var Workload = &workload.Workload{
-	Name: "g-set",
+	Name:    "g-set",
+	Doc:     Doc,
+	Summary: workload.Summary{Figures: summaryFigures, StableLatency: "stable-latencies"},
 	NewGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator {
 		return &generator{}
 	},
@@ -38,14 +43,25 @@ var Workload = &workload.Workload{
 	NewClient: func(conn workload.Conn, node string, _ workload.Options) workload.Client {
 		return &client{conn: conn, node: node}
 	},
-	Check: Check,
+	Check: func(h history.History, _ workload.Options) checker.Result { return setfull.Check(h, "add") },
 }
 
-// Check is set-full with add in the role of adds, made strict about
-// invented elements unless opts asks for Maelstrom's verdicts
-// (setfull.Strict).
-func Check(h history.History, opts workload.Options) checker.Result {
-	return setfull.Strict(setfull.Check(h, "add"), opts, "added")
+// summaryFigures are g-set's figures in the summary line: stable latency,
+// lost elements, and invented ones when there are any.
+func summaryFigures(r workload.Results) []string {
+	var out []string
+	p50, ok50 := r.Quantile("stable-latencies", 0.5)
+	mx, okMax := r.Quantile("stable-latencies", 1)
+	if ok50 && okMax {
+		out = append(out, fmt.Sprintf("stable p50/max %s/%s ms", workload.FmtFig(p50), workload.FmtFig(mx)))
+	}
+	if n, ok := r.Num("workload", "lost-count"); ok {
+		out = append(out, fmt.Sprintf("lost %d", int64(n)))
+	}
+	if n, ok := r.Num("workload", "unexpected-count"); ok && n > 0 {
+		out = append(out, fmt.Sprintf("unexpected %d (not judged)", int64(n)))
+	}
+	return out
 }
 
 // generator mixes adds of 0, 1, 2, … with reads, choosing uniformly on

@@ -7,25 +7,19 @@ import (
 	"github.com/glomers/glomers/tools/workbench/workload"
 )
 
-// Strict applies the workbench's stricter-than-Maelstrom rule to a
-// set-full result: a read that returns a value nobody added is a node
-// plainly making things up, so the run fails, with a reason that says so.
-// Maelstrom only fails it when real values go missing too;
-// --maelstrom-verdicts keeps Maelstrom's verdict. verb names the add in
-// the reason ("broadcast", "added").
+// Strict applies the "unexpected" strict check to Check's result
+// (Maelstrom's verdict): a read that returns a value nobody added is a
+// node plainly making things up, so the run fails, unless opts asks for
+// Maelstrom's verdicts (checker.ApplyStrict records it either way). verb
+// names the add in the reason ("broadcast", "added"). A workload that
+// applies it lists the check in its Workload.Strict.
 func Strict(res checker.Result, opts workload.Options, verb string) checker.Result {
 	n, _ := res["unexpected-count"].(int)
-	if opts.MaelstromVerdicts || n == 0 {
+	if n == 0 {
 		return res
 	}
-	reason := fmt.Sprintf("reads returned %d value(s) nobody %s, e.g. %v (Maelstrom ignores these; --maelstrom-verdicts to do the same)",
-		n, verb, firstOf(res["unexpected"]))
-	res["stricter-than-maelstrom"] = reason
-	if res.Valid() != checker.Invalid {
-		res["valid?"] = checker.Invalid
-		res["first-error"] = reason
-	}
-	return res
+	return checker.ApplyStrict(res, checker.StrictnessOf(opts.MaelstromVerdicts), []string{"unexpected"},
+		fmt.Sprintf("reads returned %d value(s) nobody %s, e.g. %v", n, verb, firstOf(res["unexpected"])))
 }
 
 func firstOf(v any) any {
