@@ -310,7 +310,7 @@ func figure8(t *testing.T, broken bool) *sim {
 	// and replicates its index 2 of term 3.
 	s.nodes["n4"].term = 4
 	s.elect("n4")
-	s.run(s.now.Add(100 * ms))
+	s.run(s.now.Add(300 * ms))
 	return s
 }
 
