@@ -272,7 +272,13 @@ func (s *Server) submit(now time.Time, client string, id int64, cmd json.RawMess
 		ans(nil, unavailable("not initialised"))
 		return
 	}
-	data, err := json.Marshal(entry{Client: client, MsgID: id, Cmd: cmd})
+	e := entry{Client: client, MsgID: id, Cmd: cmd}
+	if id <= 0 {
+		// Without a msg_id there is nothing to tell a retry from a new
+		// request by (and no answer to give): never deduplicated.
+		e.Client, e.MsgID = "", 0
+	}
+	data, err := json.Marshal(e)
 	if err != nil {
 		ans(nil, node.Errorf(maelstrom.MalformedRequest, "command: %v", err))
 		return
@@ -280,7 +286,7 @@ func (s *Server) submit(now time.Time, client string, id int64, cmd json.RawMess
 	rd, err := s.r.Propose(now, data)
 	var nl *raft.ErrNotLeader
 	switch {
-	case errors.As(err, &nl) && nl.Leader == "" && client != "":
+	case errors.As(err, &nl) && nl.Leader == "":
 		s.wait(now, func(now time.Time) { s.submit(now, client, id, cmd, ans) }, ans)
 	case errors.As(err, &nl):
 		s.forward(now, nl.Leader, forwardMsg{Client: client, MsgID: id, Cmd: cmd}, ans)

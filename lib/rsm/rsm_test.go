@@ -170,3 +170,15 @@ func TestDuplicateRequestAppliedOnce(t *testing.T) {
 		t.Fatalf("lost proposal answered %v, want error 11", lost)
 	}
 }
+
+// Requests without a msg_id are each applied: nothing identifies a retry.
+func TestRequestsWithoutMsgIDAreNotDeduplicated(t *testing.T) {
+	j := &journal{}
+	n, _ := newTestNode(j, Options{Raft: fastRaft})
+	tr := nodetest.Start(t, n)
+	tr.Init("n0", "n0")
+	tr.SendMsg("c1", "n0", map[string]any{"type": "apply", "cmd": "a"})
+	tr.SendMsg("c1", "n0", map[string]any{"type": "apply", "cmd": "b"})
+	tr.SendMsg("c1", "n0", map[string]any{"type": "query", "msg_id": 9})
+	nodetest.WantBody(t, tr.Next(), "c1", `{"type":"query_ok","cmds":["\"a\"","\"b\""],"in_reply_to":9}`)
+}
