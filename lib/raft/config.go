@@ -33,6 +33,14 @@ type Config struct {
 	// previous one's answer, so entries proposed meanwhile travel together
 	// (batching); more pipelines them (less waiting, more messages).
 	MaxInflight int
+	// LazyReplication sends new entries at once only to as many followers
+	// as a commit needs (quorum-1, the eager ones); the others receive
+	// them batched with their heartbeats. Commits wait for the same
+	// majority either way; what changes is that the lagging minority
+	// costs one append per heartbeat instead of one per entry. An eager
+	// follower that stops answering is replaced by a lazy one within
+	// resendAfter.
+	LazyReplication bool
 	// PreVote makes a node that timed out first ask whether it could win
 	// (without raising its term) and campaign only if a majority says yes,
 	// so a node rejoining after a partition cannot depose a healthy leader
@@ -51,9 +59,10 @@ func DefaultConfig(id string, peers []string) Config {
 		ID:                id,
 		Peers:             slices.Clone(peers),
 		ElectionTimeout:   300 * time.Millisecond,
-		HeartbeatInterval: 50 * time.Millisecond,
+		HeartbeatInterval: 100 * time.Millisecond,
 		MaxEntriesPerMsg:  256,
 		MaxInflight:       1,
+		LazyReplication:   true,
 		PreVote:           true,
 	}
 }

@@ -113,15 +113,18 @@ func (r *Raft) countVote(now time.Time, m Message) {
 func (r *Raft) becomeLeader(now time.Time) {
 	r.role = Leader
 	r.leader = r.id
+	for _, id := range r.others {
+		r.progress[id].becomeLeader(r.lastIndex())
+		// Its voters are alive: they are the first eager followers.
+		r.progress[id].recentActive = r.votes[id]
+	}
 	r.votes = nil
 	r.heardLeader = now
 	r.quorumCheckAt = now.Add(r.cfg.ElectionTimeout)
-	for _, id := range r.others {
-		r.progress[id].becomeLeader(r.lastIndex())
-	}
 	r.appendEntry(nil)
 	r.termStart = r.lastIndex()
 	r.broadcastAppend(now)
+	r.reviewEager(now)
 }
 
 // leaveLeadership is the end of a term in office: reads not yet confirmed
@@ -157,6 +160,7 @@ func (r *Raft) tickLeader(now time.Time) {
 		r.heardLeader = now
 		r.quorumCheckAt = now.Add(r.cfg.ElectionTimeout)
 	}
+	r.reviewEager(now)
 	for _, id := range r.others {
 		p := r.progress[id]
 		if !now.Before(p.dueAt(r.cfg)) {

@@ -45,6 +45,8 @@ type progress struct {
 	recentActive bool
 	// round: the highest read round the follower echoed in this term.
 	round uint64
+	// eager: gets entries as soon as they are appended (LazyReplication).
+	eager bool
 }
 
 // becomeLeader starts a term in office: probe from the end of the log,
@@ -57,6 +59,7 @@ func (p *progress) becomeLeader(last uint64) {
 	p.lastSent = time.Time{}
 	p.recentActive = false
 	p.round = 0
+	p.eager = false
 }
 
 // leaveLeadership keeps only what stays true in later terms.

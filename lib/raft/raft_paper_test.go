@@ -310,7 +310,7 @@ func figure8(t *testing.T, broken bool) *sim {
 	// and replicates its index 2 of term 3.
 	s.nodes["n4"].term = 4
 	s.elect("n4")
-	s.run(s.now.Add(100 * ms))
+	s.run(s.now.Add(300 * ms))
 	return s
 }
 
@@ -438,5 +438,40 @@ func TestSingleNodeCommitsAlone(t *testing.T) {
 	}
 	if _, err := r.Propose(now, json.RawMessage(`{bad`)); !errors.Is(err, ErrInvalidData) {
 		t.Errorf("invalid JSON: %v", err)
+	}
+}
+
+// A node restored from what its Readys asked to persist rejoins with its
+// term, vote and log, and re-applies what it had not applied.
+func TestRestoreFromPersistedState(t *testing.T) {
+	s := cluster(t, 3, nil)
+	s.elect("n0")
+	var hs HardState
+	var log []Entry
+	// Collect n1's persisted state from its Readys.
+	n1 := s.nodes["n1"]
+	for i := 0; i < 3; i++ {
+		s.mustPropose("n0", fmt.Sprint(i))
+	}
+	s.run(s.now.Add(300 * ms))
+	hs = n1.hardState()
+	log = append(log, n1.Log(1)...)
+	cfg := DefaultConfig("n1", s.ids)
+	r, err := Restore(cfg, s.now, hs, log, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Term() != n1.Term() || r.vote != n1.vote || r.lastIndex() != n1.lastIndex() {
+		t.Fatalf("restored %+v, was %+v", r.Status(), n1.Status())
+	}
+	rd := r.Tick(s.now)
+	if len(rd.Committed) != int(hs.Commit-2) || rd.Committed[0].Index != 3 {
+		t.Fatalf("re-applied %+v, want entries 3..%d", rd.Committed, hs.Commit)
+	}
+	if _, err := Restore(cfg, s.now, HardState{Term: 1, Commit: 9}, log, 0); err == nil {
+		t.Error("accepted a commit index beyond the log")
+	}
+	if _, err := Restore(cfg, s.now, HardState{Term: 0}, log, 0); err == nil {
+		t.Error("accepted entries of a term after the hard state's")
 	}
 }

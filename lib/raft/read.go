@@ -58,9 +58,15 @@ func (r *Raft) readIndex(now time.Time, ctx uint64, forwarder string) (Ready, er
 	r.pendingReads = append(r.pendingReads, pendingRead{ctx: ctx, index: index, round: r.readRound, forwarder: forwarder})
 	r.checkReads()
 	if n := len(r.pendingReads); n > 0 && r.pendingReads[n-1].round == r.readRound {
-		// Still waiting: every follower gets a message of the new round,
-		// with entries if it has some due, else empty.
+		// Still waiting: the eager followers (all, without
+		// LazyReplication) get a message of the new round, with entries
+		// if they have some due, else empty. A majority's worth of them
+		// suffices; should one not answer, every heartbeat carries the
+		// round too.
 		for _, id := range r.others {
+			if id == forwarder || !r.isEager(id) {
+				continue
+			}
 			if !r.sendAppend(now, id, false) {
 				r.sendEmptyAppend(now, id)
 			}

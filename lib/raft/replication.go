@@ -23,7 +23,54 @@ func (r *Raft) markUnstable(i uint64) {
 // them now; the others get them batched with their next append.
 func (r *Raft) broadcastAppend(now time.Time) {
 	for _, id := range r.others {
-		r.sendAppend(now, id, false)
+		if r.isEager(id) {
+			r.sendAppend(now, id, false)
+		}
+	}
+}
+
+// isEager reports whether follower id gets entries as soon as they are
+// appended (Config.LazyReplication). A follower being probed always is:
+// probes are limited to one in flight anyway.
+func (r *Raft) isEager(id string) bool {
+	p := r.progress[id]
+	return !r.cfg.LazyReplication || p.state == probe || p.eager
+}
+
+// reviewEager keeps quorum-1 followers eager: at the start of a term the
+// first ones in Config order, later replacing any that stopped answering
+// (an append unacknowledged for resendAfter, or back to probing) with a
+// lazy follower that answered in this CheckQuorum period.
+func (r *Raft) reviewEager(now time.Time) {
+	if !r.cfg.LazyReplication {
+		return
+	}
+	healthy := func(p *progress) bool {
+		return p.state == replicate && (len(p.inflights) == 0 || now.Sub(p.inflights[0].sentAt) < resendAfter(r.cfg))
+	}
+	want := r.quorum - 1
+	n := 0
+	for _, id := range r.others {
+		p := r.progress[id]
+		if p.eager && !healthy(p) {
+			p.eager = false
+		}
+		if p.eager {
+			n++
+		}
+	}
+	// Those heard from lately first, then any.
+	for _, heard := range []bool{true, false} {
+		for _, id := range r.others {
+			if n >= want {
+				return
+			}
+			if p := r.progress[id]; !p.eager && (p.recentActive || !heard) {
+				p.eager = true
+				n++
+				r.sendAppend(now, id, false) // what it missed while lazy
+			}
+		}
 	}
 }
 
@@ -167,6 +214,7 @@ func (r *Raft) handleAppendResp(now time.Time, m Message) {
 		next = max(min(next, m.Index), 1)
 		p.becomeProbe(next)
 		r.sendAppend(now, m.From, false)
+		r.reviewEager(now)
 		r.checkReads()
 		return
 	}
@@ -181,7 +229,9 @@ func (r *Raft) handleAppendResp(now time.Time, m Message) {
 		p.becomeReplicate()
 	}
 	r.maybeCommit()
-	r.sendAppend(now, m.From, false)
+	if r.isEager(m.From) {
+		r.sendAppend(now, m.From, false)
+	}
 	r.checkReads()
 }
 

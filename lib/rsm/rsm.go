@@ -67,6 +67,11 @@ type Options struct {
 	// client waiting for the leader's answer before it forgets it (the
 	// client times out on its own; the request's fate is unknown).
 	ForwardTimeout time.Duration
+	// LeaderWait is how long a request waits for a leader to be known
+	// (during an election, or before the first) before it fails with
+	// error 11. It is answered as soon as a leader takes it, so the wait
+	// shows in the latencies, never in the answer.
+	LeaderWait time.Duration
 	// SessionWindow is how many recent answers are kept per client for
 	// deduplication.
 	SessionWindow int
@@ -78,6 +83,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ForwardTimeout <= 0 {
 		o.ForwardTimeout = 5 * time.Second
+	}
+	if o.LeaderWait <= 0 {
+		o.LeaderWait = time.Second
 	}
 	if o.SessionWindow <= 0 {
 		o.SessionWindow = 16
@@ -101,6 +109,7 @@ type Server struct {
 	reads     map[uint64]readWait  // read ctx → the read waiting for confirmation
 	confirmed []confirmedRead      // confirmed reads waiting for the state machine to catch up
 	forwards  map[uint64]forwarded // forward id → the client request a follower forwarded
+	waiting   []waitingRequest     // client requests waiting for a leader to be known
 	sessions  map[string]*session  // client → its recent answers
 	applied   uint64
 }
@@ -121,6 +130,13 @@ type readWait struct {
 type confirmedRead struct {
 	index uint64
 	readWait
+}
+
+// waitingRequest is a client request held until a leader is known.
+type waitingRequest struct {
+	retry    func(now time.Time)
+	answer   answerFn
+	deadline time.Time
 }
 
 type forwarded struct {
@@ -256,7 +272,13 @@ func (s *Server) submit(now time.Time, client string, id int64, cmd json.RawMess
 		ans(nil, unavailable("not initialised"))
 		return
 	}
-	data, err := json.Marshal(entry{Client: client, MsgID: id, Cmd: cmd})
+	e := entry{Client: client, MsgID: id, Cmd: cmd}
+	if id <= 0 {
+		// Without a msg_id there is nothing to tell a retry from a new
+		// request by (and no answer to give): never deduplicated.
+		e.Client, e.MsgID = "", 0
+	}
+	data, err := json.Marshal(e)
 	if err != nil {
 		ans(nil, node.Errorf(maelstrom.MalformedRequest, "command: %v", err))
 		return
@@ -264,6 +286,8 @@ func (s *Server) submit(now time.Time, client string, id int64, cmd json.RawMess
 	rd, err := s.r.Propose(now, data)
 	var nl *raft.ErrNotLeader
 	switch {
+	case errors.As(err, &nl) && nl.Leader == "":
+		s.wait(now, func(now time.Time) { s.submit(now, client, id, cmd, ans) }, ans)
 	case errors.As(err, &nl):
 		s.forward(now, nl.Leader, forwardMsg{Client: client, MsgID: id, Cmd: cmd}, ans)
 	case err != nil:
@@ -293,6 +317,8 @@ func (s *Server) read(now time.Time, q json.RawMessage, forwarder string, term u
 	}
 	var nl *raft.ErrNotLeader
 	switch {
+	case errors.As(err, &nl) && forwarder == "" && nl.Leader == "":
+		s.wait(now, func(now time.Time) { s.read(now, q, "", 0, ans) }, ans)
 	case errors.As(err, &nl) && forwarder == "":
 		s.forward(now, nl.Leader, forwardMsg{Read: true, Term: s.r.Term(), Cmd: q}, ans)
 	case err != nil:
@@ -301,6 +327,31 @@ func (s *Server) read(now time.Time, q json.RawMessage, forwarder string, term u
 		s.reads[ctx] = readWait{query: q, answer: ans}
 	}
 	s.process(now, rd)
+}
+
+// wait holds a client request until a leader is known. Caller holds mu.
+func (s *Server) wait(now time.Time, retry func(time.Time), ans answerFn) {
+	s.waiting = append(s.waiting, waitingRequest{retry: retry, answer: ans, deadline: now.Add(s.opts.LeaderWait)})
+}
+
+// retryWaiting hands the held requests to the leader now known, and fails
+// those that waited too long. Caller holds mu.
+func (s *Server) retryWaiting(now time.Time) {
+	if len(s.waiting) == 0 {
+		return
+	}
+	w := s.waiting
+	s.waiting = nil
+	for _, req := range w {
+		switch {
+		case s.r.Leader() != "":
+			req.retry(now)
+		case now.After(req.deadline):
+			req.answer(nil, unavailable("no leader known"))
+		default:
+			s.waiting = append(s.waiting, req)
+		}
+	}
 }
 
 // forward sends a request to the leader; ans gets its answer. Caller
@@ -419,6 +470,7 @@ func (s *Server) tick() {
 			delete(s.forwards, id) // fate unknown: no answer, the client times out
 		}
 	}
+	s.retryWaiting(now)
 	s.process(now, s.r.Tick(now))
 }
 
@@ -449,6 +501,9 @@ func (s *Server) process(now time.Time, rd raft.Ready) {
 		}
 	}
 	s.serveReads()
+	if rd.SoftState != nil {
+		s.retryWaiting(now)
+	}
 	s.schedule(now, rd)
 }
 
