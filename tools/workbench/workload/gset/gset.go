@@ -5,10 +5,8 @@
 // been quiet, every thread does one final read. The checker is Jepsen's
 // set-full, the same as broadcast's (package setfull): every acknowledged
 // add must eventually show up in every read, with the same lost, stale and
-// never-read figures. Elements that reads return but nobody added are
-// reported (unexpected) without failing the run: g-set keeps Maelstrom's
-// verdict, as it has no fixture of its own for broadcast's strict
-// "unexpected" check.
+// never-read figures, and the same strict check on elements that reads
+// return but nobody added (unexpected).
 //
 // Unlike broadcast, g-set's client does not use Maelstrom's with-errors:
 // any error reply, timeout or malformed reply is an exception in
@@ -32,6 +30,7 @@ var Workload = &workload.Workload{
 	Name:    "g-set",
 	Doc:     Doc,
 	Summary: workload.Summary{Figures: summaryFigures, StableLatency: "stable-latencies"},
+	Strict:  StrictChecks,
 	NewGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator {
 		return &generator{}
 	},
@@ -43,8 +42,19 @@ var Workload = &workload.Workload{
 	NewClient: func(conn workload.Conn, node string, _ workload.Options) workload.Client {
 		return &client{conn: conn, node: node}
 	},
-	Check: func(h history.History, _ workload.Options) checker.Result { return setfull.Check(h, "add") },
+	Check: func(h history.History, opts workload.Options) checker.Result {
+		return setfull.Strict(setfull.Check(h, "add"), opts, "added")
+	},
 }
+
+// StrictChecks are g-set's checks beyond Maelstrom's (set-full): the same
+// as broadcast's.
+var StrictChecks = []workload.StrictCheck{{
+	Name:      "unexpected",
+	Defect:    "reads return elements nobody added (the node invents or corrupts elements)",
+	Maelstrom: "Jepsen's set-full ignores elements that were never added: valid as long as the real ones all arrive",
+	Fixture:   "gset-extra",
+}}
 
 // summaryFigures are g-set's figures in the summary line: stable latency,
 // lost elements, and invented ones when there are any.
@@ -59,7 +69,7 @@ func summaryFigures(r workload.Results) []string {
 		out = append(out, fmt.Sprintf("lost %d", int64(n)))
 	}
 	if n, ok := r.Num("workload", "unexpected-count"); ok && n > 0 {
-		out = append(out, fmt.Sprintf("unexpected %d (not judged)", int64(n)))
+		out = append(out, fmt.Sprintf("unexpected %d (strict)", int64(n)))
 	}
 	return out
 }

@@ -163,11 +163,16 @@ func TestCheck(t *testing.T) {
 		t.Errorf("first-error %q", fe)
 	}
 
-	// Invented elements are reported, but g-set keeps Maelstrom's verdict.
+	// Invented elements fail the strict check, unless Maelstrom's verdicts
+	// are asked for.
 	invented := (&steps{}).
 		call(0, "add", int64(0), int64(0), 0, 1).
 		call(1, "read", nil, []any{json.Number("0"), json.Number("42")}, 10, 11).h
-	if res := Workload.Check(invented, workload.Options{}); res.Valid() != checker.Valid || res["unexpected-count"] != 1 {
-		t.Errorf("invented: %v, unexpected-count %v", res.Valid(), res["unexpected-count"])
+	res = Workload.Check(invented, workload.Options{})
+	if res.Valid() != checker.Invalid || !strings.Contains(res["first-error"].(string), "unexpected [strict]: reads returned 1 value(s) nobody added, e.g. 42") {
+		t.Errorf("invented: %v %v", res.Valid(), res["first-error"])
+	}
+	if res := Workload.Check(invented, workload.Options{MaelstromVerdicts: true}); res.Valid() != checker.Valid || res["unexpected-count"] != 1 {
+		t.Errorf("invented, --maelstrom-verdicts: %v, unexpected-count %v", res.Valid(), res["unexpected-count"])
 	}
 }
