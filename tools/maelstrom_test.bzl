@@ -30,8 +30,9 @@ instead, and one whose failure Maelstrom finds only by chance is skipped there, 
     maelstrom_expect = "valid",   # or "skip"
     maelstrom_why = "Elle has no garbage-read check",
 
-Fly.io's challenges are declared with flyio_test (tools/flyio/defs.bzl), which takes the
-command line and the bounds from the one table, tools/flyio/challenges.bzl.
+Fly.io's challenges and Maelstrom's own workloads are declared with challenge_test (Fly.io's
+also with its older name, flyio_test; tools/flyio/defs.bzl), which takes the command line
+and the bounds from the one table, tools/flyio/challenges.bzl.
 """
 
 load("@rules_shell//shell:sh_test.bzl", "sh_test")

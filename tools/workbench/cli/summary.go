@@ -122,6 +122,9 @@ func flyParts(o *TestOptions, res workload.Results, sum workload.Summary, shared
 			checks = append(checks, t.Text+" "+tick(t.Met))
 		}
 		label := "Fly.io " + c.ID
+		if c.Suite == flyio.SuiteMaelstrom {
+			label = "Maelstrom " + c.ID
+		}
 		if explicit {
 			// This repository's node: name the settings it runs the
 			// challenge with.

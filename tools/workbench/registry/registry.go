@@ -16,6 +16,7 @@ import (
 	"github.com/glomers/glomers/tools/workbench/workload/broadcast"
 	"github.com/glomers/glomers/tools/workbench/workload/counter"
 	"github.com/glomers/glomers/tools/workbench/workload/echo"
+	"github.com/glomers/glomers/tools/workbench/workload/gset"
 	"github.com/glomers/glomers/tools/workbench/workload/kafka"
 	"github.com/glomers/glomers/tools/workbench/workload/linkv"
 	"github.com/glomers/glomers/tools/workbench/workload/txn"
@@ -25,6 +26,7 @@ import (
 var workloads = map[string]*workload.Workload{
 	"broadcast":       broadcast.Workload,
 	"echo":            echo.Workload,
+	"g-set":           gset.Workload,
 	"g-counter":       counter.GCounter,
 	"pn-counter":      counter.PNCounter,
 	"kafka":           kafka.Workload,

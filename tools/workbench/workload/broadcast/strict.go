@@ -1,10 +1,9 @@
 package broadcast
 
 import (
-	"fmt"
-
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/workload"
+	"github.com/glomers/glomers/tools/workbench/workload/setfull"
 )
 
 // StrictChecks are broadcast's checks beyond Maelstrom's (set-full).
@@ -18,19 +17,7 @@ var StrictChecks = []workload.StrictCheck{{
 // Strict applies broadcast's strict check to Check's result (Maelstrom's
 // verdict): a read that returns a value nobody broadcast is a node plainly
 // making things up, so the run fails unless the checker judges as
-// Maelstrom does.
+// Maelstrom does (setfull.Strict).
 func Strict(res checker.Result, opts workload.Options) checker.Result {
-	n, _ := res["unexpected-count"].(int)
-	if n == 0 {
-		return res
-	}
-	return checker.ApplyStrict(res, checker.StrictnessOf(opts.MaelstromVerdicts), []string{"unexpected"},
-		fmt.Sprintf("reads returned %d value(s) nobody broadcast, e.g. %v", n, firstOf(res["unexpected"])))
-}
-
-func firstOf(v any) any {
-	if xs, ok := v.([]any); ok && len(xs) > 0 {
-		return xs[0]
-	}
-	return v
+	return setfull.Strict(res, opts, "broadcast")
 }
