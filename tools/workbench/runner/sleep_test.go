@@ -16,9 +16,16 @@ func TestPreciseSleepWakesNearItsTime(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("nanosleep is used on Linux only")
 	}
+	for _, d := range []time.Duration{300 * time.Microsecond, 8 * time.Millisecond} {
+		t.Run(d.String(), func(t *testing.T) { wakesNear(t, d, 31) })
+	}
+}
+
+// wakesNear sleeps n times for d and checks the median lateness.
+func wakesNear(t *testing.T, d time.Duration, n int) {
 	var late []time.Duration
-	for range 31 {
-		at := time.Now().Add(300 * time.Microsecond)
+	for range n {
+		at := time.Now().Add(d)
 		if !preciseSleepUntil(context.Background(), at) {
 			t.Fatal("sleep reported a cancelled context")
 		}
@@ -30,7 +37,7 @@ func TestPreciseSleepWakesNearItsTime(t *testing.T) {
 	}
 	slices.Sort(late)
 	if med := late[len(late)/2]; med > 700*time.Microsecond {
-		t.Errorf("median lateness %v for a 300 µs sleep; want the kernel's precision (well under the runtime timer's ~1 ms)", med)
+		t.Errorf("median lateness %v for a %v sleep; want the kernel's precision (well under the runtime timer's ~1 ms)", med, d)
 	}
 }
 
