@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Tests of maelstrom_test.sh, the runner of every maelstrom_test: the verdict must match,
-# and bounds (valid runs) and reasons (rejected runs) must hold in results.json.
+# and bounds (valid runs) and reasons (rejected runs) must hold in results.json, or under
+# MAELSTROM in Maelstrom's store (results.edn, history.edn) with the figures it lacks
+# computed from the history.
 #   maelstrom_test_test.sh RUNNER FAKE_WORKBENCH RESULTCHECK   (rlocation paths)
 set -uo pipefail
 runner_path=$1 fake=$2 resultcheck=$3
@@ -12,6 +14,7 @@ fake_path=${RUNFILES_DIR:-$0.runfiles}/$fake
 [ -f "$fake_path" ] || fake_path=$(grep -sm1 "^$fake " "${RUNFILES_MANIFEST_FILE:-/dev/null}" | cut -f2- -d' ')
 
 failures=0
+workload=(-w fake)
 # check NAME WANT_STATUS WANT_TEXT RESULTS FAKE_EXIT WANT_EXIT [CHECK...]
 check() {
   local name=$1 want_status=$2 want_text=$3 results=$4 fake_exit=$5 want_exit=$6
@@ -20,7 +23,7 @@ check() {
   tmp=$(mktemp -d "${TEST_TMPDIR:-/tmp}/case.XXXXXX")
   local out
   out=$(cd "$tmp" && TEST_TMPDIR=$tmp TEST_UNDECLARED_OUTPUTS_DIR= FAKE_RESULTS=$results FAKE_EXIT=$fake_exit \
-    MAELSTROM=${MAELSTROM_CASE:-} bash "$runner" "$want_exit" "$fake" "$fake" "$resultcheck" "$@" -- -w fake 2>&1)
+    MAELSTROM=${MAELSTROM_CASE:-${MAELSTROM:-}} bash "$runner" "$want_exit" "$fake" "$fake" "$resultcheck" "$@" -- "${workload[@]}" 2>&1)
   local got=$?
   local args
   args=$(tr '\n' ' ' 2>/dev/null <"$tmp/maelstrom/args.txt")
@@ -68,6 +71,30 @@ check "the same fixture is rejected by the workbench" 0 "PASS (invalid, as expec
 MAELSTROM_CASE=$fake_path \
   check "an outcome Maelstrom gives by chance is skipped, saying why" 0 "SKIPPED under MAELSTROM: timing" "$valid" 0 1 \
   '--reason=valid? == false' '--maelstrom-expect=skip' '--maelstrom-why=timing'
+
+# Under the real Maelstrom (MAELSTROM set; the fake writes Maelstrom's store): a broadcast
+# whose value 1 a read invoked at 300 ms still misses, so its dissemination latency is
+# 300 ms, a figure Maelstrom's results.edn does not have.
+# MAELSTROM is run from the case's directory, so it is the fake's absolute path.
+export MAELSTROM=$fake_path FAKE_STORE=maelstrom
+export FAKE_HISTORY='{:index 0, :time 0, :type :invoke, :process 0, :f :broadcast, :value 1}
+{:index 1, :time 1000000, :type :ok, :process 0, :f :broadcast, :value 1}
+{:index 2, :time 300000000, :type :invoke, :process 1, :f :read, :value nil}
+{:index 3, :time 302000000, :type :ok, :process 1, :f :read, :value []}
+{:index 4, :time 400000000, :type :invoke, :process 1, :f :read, :value nil}
+{:index 5, :time 401000000, :type :ok, :process 1, :f :read, :value [1]}'
+workload=(-w broadcast --node-count 2 --time-limit 1)
+edn_valid='{:valid? true, :net {:servers {:msg-count 4, :msgs-per-op 2.86}}, :workload {:valid? true, :lost-count 0}}'
+check "Maelstrom: bounds hold, dissemination from history.edn" 0 'dissemination-latencies["0.5"] = 300' "$edn_valid" 0 0 \
+  '--bound=net.servers.msgs-per-op <= 2.9 margin 5%' '--bound=workload.dissemination-latencies["0.5"] <= 250 margin 20%'
+check "Maelstrom: dissemination bound missed" 1 "but a bound above was missed" "$edn_valid" 0 0 \
+  '--bound=workload.dissemination-latencies["1"] <= 250 margin 10%'
+check "Maelstrom: msgs/op bound missed" 1 "MISSED net.servers.msgs-per-op = 2.86" "$edn_valid" 0 0 '--bound=net.servers.msgs-per-op <= 2.5'
+check "Maelstrom: service times not measurable, said so" 0 "not measurable under Maelstrom, not checked" "$edn_valid" 0 0 \
+  '--bound=net.service-times.broadcast["0.5"] <= 5 margin 100%'
+check "Maelstrom: rejected for the stated reason" 0 "PASS (invalid, as expected)" \
+  '{:valid? false, :workload {:valid? false, :lost-count 1}}' 1 1 '--reason=workload.lost-count > 0'
+unset MAELSTROM FAKE_STORE
 
 if [ "$failures" -gt 0 ]; then
   echo "$failures case(s) failed"

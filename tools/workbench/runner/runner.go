@@ -513,7 +513,10 @@ type phase struct {
 // time plus a gap uniform in [0, 2/rate). Lateness in waking therefore
 // stretches every gap (Maelstrom's JVM interpreter reaches about 94.5 of
 // 100 ops/s this way on a 2-core machine), and a thread that comes late
-// gets no burst of catch-up ops.
+// gets no burst of catch-up ops. Jepsen's lateness is the JVM's
+// (parkNanos, then the interpreter's own work); the workbench sleeps
+// with the kernel's precision too (preciseSleepUntil), not the Go
+// runtime timer's millisecond.
 type schedule struct {
 	rng    *rand.Rand
 	maxGap float64 // seconds
@@ -535,7 +538,7 @@ func (s *schedule) dispatch(ctx context.Context, deadline time.Time) (time.Time,
 		now = time.Now
 	}
 	if sleep == nil {
-		sleep = sleepUntil
+		sleep = preciseSleepUntil
 	}
 	s.turn.Lock()
 	defer s.turn.Unlock()
