@@ -41,17 +41,17 @@ type maelstromRun struct {
 // maelstromDir says whether path names a Maelstrom store: its results.edn,
 // or a run directory with results.edn and no results.json.
 func maelstromDir(path string) (string, bool) {
-	if filepath.Base(path) == "results.edn" {
+	if filepath.Base(path) == store.ResultsEDNName {
 		return filepath.Dir(path), true
 	}
 	st, err := os.Stat(path)
 	if err != nil || !st.IsDir() {
 		return "", false
 	}
-	if _, err := os.Stat(filepath.Join(path, "results.json")); err == nil {
+	if _, err := os.Stat(filepath.Join(path, store.ResultsName)); err == nil {
 		return "", false
 	}
-	_, err = os.Stat(filepath.Join(path, "results.edn"))
+	_, err = os.Stat(filepath.Join(path, store.ResultsEDNName))
 	return path, err == nil
 }
 
@@ -87,7 +87,7 @@ func readMaelstrom(dir string) (*maelstromRun, error) {
 	if err := (&store.Run{Dir: tmp}).WriteResults(checker.Result(run.Results)); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	if m.results, err = bound.ReadResults(filepath.Join(tmp, "results.json")); err != nil {
+	if m.results, err = bound.ReadResults(filepath.Join(tmp, store.ResultsName)); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	return m, nil

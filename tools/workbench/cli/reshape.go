@@ -2,9 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"github.com/glomers/glomers/tools/workbench/store"
 	"io"
-
-	"github.com/glomers/glomers/tools/workbench/maelstromstore"
 )
 
 func init() {
@@ -16,7 +15,7 @@ var reshapeFlags = []flagSpec{
 }
 
 // runReshape rewrites each run directory given into the shape of
-// Maelstrom's store (maelstromstore.Reshape): what the stand-in Maelstrom
+// Maelstrom's store (store.Reshape): what the stand-in Maelstrom
 // launcher leaves, so that a test judges its run as it would a real
 // Maelstrom's.
 func runReshape(args []string, stdout, stderr io.Writer) int {
@@ -36,7 +35,7 @@ func runReshape(args []string, stdout, stderr io.Writer) int {
 		return badArgs(stderr, "reshape: no run directory given")
 	}
 	for _, dir := range p.positional {
-		if err := maelstromstore.Reshape(dir); err != nil {
+		if err := store.Reshape(dir); err != nil {
 			fmt.Fprintf(stderr, "workbench: %v\n", err)
 			return ExitCrash
 		}

@@ -1,4 +1,4 @@
-package maelstromstore
+package store
 
 import (
 	"os"
@@ -10,11 +10,10 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
-	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 func TestReshapeLeavesMaelstromsStore(t *testing.T) {
-	run, err := store.Create(t.TempDir(), "broadcast", time.Unix(0, 0))
+	run, err := Create(t.TempDir(), "broadcast", time.Unix(0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,10 +55,11 @@ func TestReshapeLeavesMaelstromsStore(t *testing.T) {
 			t.Errorf("%s still there (%v)", name, err)
 		}
 	}
-	got, err := LoadHistory(run.Dir)
+	loaded, err := Load(run.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := loaded.History
 	if len(got) != len(h) {
 		t.Fatalf("history.edn has %d ops, want %d", len(got), len(h))
 	}
@@ -70,10 +70,8 @@ func TestReshapeLeavesMaelstromsStore(t *testing.T) {
 			t.Errorf("op %d read back as %+v, want %+v", i, g, w)
 		}
 	}
-	results, err := LoadResults(run.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	results := loaded.Results
+	dig := func(v any, keys ...string) any { got, _ := checker.Lookup(v, keys...); return got }
 	for _, p := range WorkbenchOnly {
 		if dig(results, p...) != nil {
 			t.Errorf("results.edn still has %v", p)

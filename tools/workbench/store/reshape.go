@@ -1,4 +1,4 @@
-package maelstromstore
+package store
 
 import (
 	"bufio"
@@ -14,7 +14,6 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/edn"
 	"github.com/glomers/glomers/tools/workbench/history"
-	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // WorkbenchOnly are the results paths the workbench adds to Maelstrom's
@@ -30,7 +29,7 @@ var WorkbenchOnly = [][]string{
 
 // workbenchFiles are the files of a workbench run that Maelstrom's store
 // does not have; Reshape removes them.
-var workbenchFiles = []string{"results.json", "history.json", "test.json", "net-journal.json"}
+var workbenchFiles = []string{ResultsName, HistoryName, TestName, JournalName}
 
 // Reshape rewrites a run the workbench stored in dir into the shape of
 // the store Maelstrom leaves: results.edn without the WorkbenchOnly
@@ -40,7 +39,7 @@ var workbenchFiles = []string{"results.json", "history.json", "test.json", "net-
 // Maelstrom launcher uses it, so that the path which judges a real
 // Maelstrom run is exercised where the JVM one cannot run.
 func Reshape(dir string) error {
-	testJSON, err := os.ReadFile(filepath.Join(dir, "test.json"))
+	testJSON, err := os.ReadFile(filepath.Join(dir, TestName))
 	if err != nil {
 		return fmt.Errorf("reshape %s: %w", dir, err)
 	}
@@ -50,17 +49,17 @@ func Reshape(dir string) error {
 	if err := json.Unmarshal(testJSON, &test); err != nil {
 		return fmt.Errorf("reshape %s: test.json: %w", dir, err)
 	}
-	loaded, err := store.Load(dir)
+	loaded, err := Load(dir)
 	if err != nil {
 		return fmt.Errorf("reshape %s: %w", dir, err)
 	}
-	if err := writeHistoryEDN(filepath.Join(dir, "history.edn"), loaded.History); err != nil {
+	if err := writeHistoryEDN(filepath.Join(dir, MaelstromHistoryName), loaded.History); err != nil {
 		return fmt.Errorf("reshape %s: %w", dir, err)
 	}
-	if err := stripResultsEDN(filepath.Join(dir, "results.edn")); err != nil {
+	if err := stripResultsEDN(filepath.Join(dir, ResultsEDNName)); err != nil {
 		return fmt.Errorf("reshape %s: %w", dir, err)
 	}
-	if err := prependCommandLine(filepath.Join(dir, "jepsen.log"), test.Command); err != nil {
+	if err := prependCommandLine(filepath.Join(dir, LogName), test.Command); err != nil {
 		return fmt.Errorf("reshape %s: %w", dir, err)
 	}
 	for _, name := range workbenchFiles {
