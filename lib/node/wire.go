@@ -1,0 +1,164 @@
+// The wire format: parsing an input line's header and msg_id, reading
+// bounded lines, and encoding output lines.
+
+package node
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// header is what the runtime needs from an incoming message, parsed
+// field by field so that one bad field does not hide the others (a body
+// with a numeric type still has a msg_id we can answer).
+type header struct {
+	src, dest string
+	body      json.RawMessage
+	typ       string
+	typOK     bool // type present and a string
+	msgID     int
+	hasMsgID  bool
+	// badMsgID is a msg_id that is present but not an integer, kept as
+	// sent so the error 12 that answers it can be matched by the sender;
+	// badMsgIDWhy says what is wrong with it.
+	badMsgID    json.RawMessage
+	badMsgIDWhy string
+	inReplyTo   int
+	isReply     bool // in_reply_to present, whatever its value
+}
+
+// maxEchoedMsgID bounds the malformed msg_id echoed back as in_reply_to,
+// so a huge one costs nothing to answer.
+const maxEchoedMsgID = 64
+
+// parseHeader returns an error describing why the line cannot be answered
+// at all; problems that can be answered (bad type, bad msg_id) show up as
+// typOK=false or badMsgID.
+func parseHeader(line []byte) (header, error) {
+	var h header
+	var env map[string]json.RawMessage
+	if err := json.Unmarshal(line, &env); err != nil || env == nil {
+		return h, errors.New("not a JSON object")
+	}
+	if err := json.Unmarshal(env["src"], &h.src); err != nil || h.src == "" {
+		return h, errors.New("no string src")
+	}
+	_ = json.Unmarshal(env["dest"], &h.dest) // informational only
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(env["body"], &body); err != nil || body == nil {
+		return h, errors.New("body is not a JSON object")
+	}
+	h.body = env["body"]
+	if raw, ok := body["in_reply_to"]; ok {
+		id, err := parseMsgID(raw)
+		if err != nil {
+			return h, fmt.Errorf("in_reply_to %s: %w", truncate(raw), err)
+		}
+		h.inReplyTo, h.isReply = id, true
+	}
+	if raw, ok := body["msg_id"]; ok {
+		id, err := parseMsgID(raw)
+		if err != nil {
+			h.badMsgID, h.badMsgIDWhy = raw, fmt.Sprintf("msg_id %s: %v", truncate(raw), err)
+			if len(raw) > maxEchoedMsgID {
+				h.badMsgID = json.RawMessage("null")
+			}
+		} else {
+			h.msgID, h.hasMsgID = id, true
+		}
+	}
+	if raw, ok := body["type"]; ok {
+		h.typOK = json.Unmarshal(raw, &h.typ) == nil && h.typ != ""
+	}
+	return h, nil
+}
+
+// parseMsgID accepts a JSON integer literal in int64's range, and nothing
+// else: json.Unmarshal into an int would take null as 0, and a float or a
+// string holding digits is a client bug worth reporting, not guessing at.
+func parseMsgID(raw json.RawMessage) (int, error) {
+	text := string(bytes.TrimSpace(raw))
+	switch {
+	case text == "null":
+		return 0, errors.New("is null, want an integer")
+	case strings.HasPrefix(text, `"`):
+		return 0, errors.New("is a string, want an integer")
+	case text == "" || !strings.ContainsAny(text[:1], "-0123456789"):
+		return 0, errors.New("is not an integer")
+	case strings.ContainsAny(text, ".eE"):
+		return 0, errors.New("has a fraction or exponent, want an integer")
+	}
+	id, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return 0, errors.New("is out of the 64-bit integer range")
+		}
+		return 0, errors.New("is not an integer")
+	}
+	return int(id), nil
+}
+
+// readLine returns the next line without its newline. A line longer than
+// max is consumed and reported as tooLong instead of being buffered.
+func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+	for {
+		frag, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(frag) > max+1 { // +1: the newline itself
+				tooLong, line = true, nil
+			} else {
+				line = append(line, frag...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return bytes.TrimSuffix(line, []byte{'\n'}), tooLong, err
+	}
+}
+
+func (n *Node) write(dest string, fields map[string]json.RawMessage) error {
+	body, err := json.Marshal(fields)
+	if err != nil {
+		return fmt.Errorf("marshal body: %w", err)
+	}
+	line, err := json.Marshal(Message{Src: n.ID(), Dest: dest, Body: body})
+	if err != nil {
+		return fmt.Errorf("marshal message: %w", err)
+	}
+	line = append(line, '\n')
+	n.outMu.Lock()
+	defer n.outMu.Unlock()
+	if _, err := n.Stdout.Write(line); err != nil {
+		return fmt.Errorf("write stdout: %w", err)
+	}
+	return nil
+}
+
+// bodyFields marshals a body and splits it into its top-level fields, so
+// the runtime can add msg_id or in_reply_to without re-encoding values
+// (numbers stay exactly as the caller wrote them).
+func bodyFields(body any) (map[string]json.RawMessage, error) {
+	raw, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("marshal body: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
+		return nil, fmt.Errorf("body %s is not a JSON object", truncate(raw))
+	}
+	return fields, nil
+}
+
+func truncate(b []byte) string {
+	const max = 200
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
+}
