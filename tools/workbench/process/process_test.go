@@ -2,6 +2,7 @@ package process
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -105,5 +106,54 @@ func TestSendToUnknownMemberEndsTheNodesOutput(t *testing.T) {
 	got, errs = runShell(t, good+`; echo '{"src":"n0","dest":"n99","body":{}}'; `+good+"; sleep 5")
 	if len(got) != 1 || len(errs) != 1 || !strings.Contains(errs[0], `unknown destination "n99"`) {
 		t.Errorf("c0 got %q, errors %q; want only the first message and one error naming n99", got, errs)
+	}
+}
+
+func TestQueueBoundsCountMessagesAndBytes(t *testing.T) {
+	net := network.New(network.Config{})
+	for _, id := range []string{"n0", "n1", "n2", "n3", "n4", "n5"} {
+		net.Join(id) // nobody reads: everything sent stays queued
+	}
+	big := json.RawMessage(`{"type":"big","pad":"` + strings.Repeat("x", 8<<20) + `"}`)
+	send := func(dest string, times int) {
+		for i := 0; i < times; i++ {
+			if _, err := net.Send("n0", dest, big); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if why := overQueueBound(net, "n1", len(big)); why != "" {
+		t.Fatalf("empty queue refused: %s", why)
+	}
+	send("n1", 4) // 32 MiB: n1 is full
+	if why := overQueueBound(net, "n1", 10); !strings.Contains(why, "bytes queued") || !strings.Contains(why, "n1") {
+		t.Errorf("n1 holds 32 MiB; reason %q, want its byte bound", why)
+	}
+	if why := overQueueBound(net, "n2", len(big)); why != "" {
+		t.Errorf("n2 is empty; refused: %s", why)
+	}
+	send("n2", 3)
+	send("n3", 3)
+	send("n4", 3) // just over 32+72 = 104 MiB in all
+	if why := overQueueBound(net, "n5", 8<<20); why != "" {
+		t.Errorf("112 MiB in all is under the total bound; refused: %s", why)
+	}
+	send("n5", 3) // just over 128 MiB in all
+	if why := overQueueBound(net, "n2", 10); !strings.Contains(why, "for all receivers") {
+		t.Errorf("128 MiB queued in all; reason %q, want the total bound", why)
+	}
+	net.Leave("n1")
+	if why := overQueueBound(net, "n2", 10); why != "" {
+		t.Errorf("n1 left and its 32 MiB with it; refused: %s", why)
+	}
+	if got := net.QueuedBytes(); got != 12*int64(len(big)) {
+		t.Errorf("QueuedBytes %d, want %d", got, 12*int64(len(big)))
+	}
+	small := json.RawMessage(`{"type":"small"}`)
+	for i := 0; i < maxBacklog; i++ {
+		net.Send("n0", "n0", small)
+	}
+	if why := overQueueBound(net, "n0", 1); !strings.Contains(why, "messages queued") {
+		t.Errorf("%d small messages queued; reason %q, want the message bound", maxBacklog, why)
 	}
 }
