@@ -345,7 +345,15 @@ func (n *Node) readStdout(r *os.File) {
 				} else {
 					verr = n.route(line)
 				}
-				if verr != nil {
+				if verr != nil && n.tearingDown() {
+					// The pipe still held lines when the node was taken
+					// off the network, or it was killed mid-line: what
+					// it wrote is cut off by teardown, not its fault.
+					// Maelstrom stops routing a node's output when it
+					// stops the node, too.
+					broken = true
+					n.log.Info("ignoring a line written during teardown", "reason", verr.Error(), "line", preview(line, size, 200))
+				} else if verr != nil {
 					broken = true
 					msg := fmt.Sprintf("node %s wrote an invalid line to stdout (%v): %s; ignoring the rest of its stdout", n.cfg.ID, verr, preview(line, size, 200))
 					n.mu.Lock()
@@ -362,6 +370,14 @@ func (n *Node) readStdout(r *os.File) {
 			return
 		}
 	}
+}
+
+// tearingDown reports whether Stop has begun: from then on the node is
+// being killed and taken off the network.
+func (n *Node) tearingDown() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.stopping
 }
 
 // readLine returns one line without its newline, and the line's full
@@ -432,6 +448,12 @@ func (n *Node) route(line []byte) error {
 	src, dest, body, err := ParseEnvelope(line)
 	if err != nil {
 		return err
+	}
+	if src != n.cfg.ID {
+		// Maelstrom routes it (net/send! only checks that src is a
+		// member), so n1 can pass as n0 to clients and peers alike; a
+		// node may only speak for itself.
+		return fmt.Errorf("src %q is not this node's id %q", src, n.cfg.ID)
 	}
 	if why := overQueueBound(n.cfg.Net, dest, len(body)); why != "" {
 		n.mu.Lock()

@@ -157,3 +157,79 @@ func TestQueueBoundsCountMessagesAndBytes(t *testing.T) {
 		t.Errorf("%d small messages queued; reason %q, want the message bound", maxBacklog, why)
 	}
 }
+
+// Lines a node writes while it is being torn down are not its errors: the
+// pipe still holds lines when the node is taken off the network (Maelstrom
+// routes nothing after stopping its reader either), and a node killed
+// mid-line leaves half a line. Before, both were reported as node errors
+// (`unknown source "n0"`, `unexpected EOF`).
+func TestTeardownLinesAreNotNodeErrors(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	for _, tc := range []struct{ name, script string }{
+		// yes fills the pipe with lines as fast as the reader takes them,
+		// so lines are still buffered when the node leaves the network.
+		{"buffered lines", `yes '{"src":"n0","dest":"c0","body":{"type":"a"}}'`},
+		// Half a line, and the node is killed before the rest.
+		{"half a line", `printf '%s' '{"src":"n0","dest":"c0","body":{"ty'; sleep 10`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			net := network.New(network.Config{})
+			c0 := net.Join("c0")
+			go func() { // a client that keeps up
+				for {
+					if _, err := c0.Recv(context.Background()); err != nil {
+						return
+					}
+				}
+			}()
+			defer net.Leave("c0")
+			n, err := Start(Config{ID: "n0", Bin: "/bin/sh", Args: []string{"-c", tc.script}, Net: net})
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond)
+			n.Stop()
+			if errs := n.Errors(); len(errs) != 0 {
+				t.Errorf("node errors %q, want none for lines written during teardown", errs)
+			}
+		})
+	}
+}
+
+// Maelstrom routes whatever src a node writes (process.clj hands the
+// parsed line to net/send!, which only checks that src is a member), so n1
+// can send as n0. The workbench refuses it as the node's error: the line
+// is not routed, and the node's output ends as for any invalid line.
+func TestASpoofedSrcIsTheNodesError(t *testing.T) {
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	net := network.New(network.Config{})
+	c0 := net.Join("c0")
+	net.Join("n0")
+	const script = `echo '{"src":"n1","dest":"c0","body":{"type":"own"}}'; echo '{"src":"n0","dest":"c0","body":{"type":"spoofed"}}'; sleep 5`
+	n, err := Start(Config{ID: "n1", Bin: "/bin/sh", Args: []string{"-c", script}, Net: net})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	for {
+		msg, err := c0.Recv(ctx)
+		if err != nil {
+			break
+		}
+		got = append(got, msg.Src+" "+string(msg.Body))
+	}
+	n.Stop()
+	errs := n.Errors()
+	if len(got) != 1 || got[0] != `n1 {"type":"own"}` {
+		t.Errorf("c0 got %q, want only n1's own message", got)
+	}
+	if len(errs) != 1 || !strings.Contains(errs[0], `src "n0"`) || !strings.Contains(errs[0], "n1") {
+		t.Errorf("errors %q, want one naming the spoofed src n0", errs)
+	}
+}
