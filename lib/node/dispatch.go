@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
@@ -16,6 +17,15 @@ import (
 func (n *Node) dispatch(line []byte) {
 	h, err := parseHeader(line)
 	if err != nil {
+		if errors.Is(err, errTooDeep) {
+			// Too deep for encoding/json, which read it up to there: the
+			// sender is still owed an answer if its msg_id is readable.
+			var scan envelopeScan
+			scan.feed(line)
+			if n.answerSalvaged(&scan, "request nested deeper than this node reads") {
+				return
+			}
+		}
 		n.Logger.Warn("dropping unusable input line", "reason", err, "line", truncate(line))
 		return
 	}
@@ -42,18 +52,43 @@ func (n *Node) dispatch(line []byte) {
 	}
 }
 
+// answerSalvaged answers a request the runtime could not decode (why
+// says what was wrong) with error 12, if scan found its src and msg_id; it
+// reports whether it did.
+func (n *Node) answerSalvaged(scan *envelopeScan, why string) bool {
+	src, rawID, ok := scan.result()
+	if !ok {
+		return false
+	}
+	inReplyTo := rawID
+	if id, err := parseMsgID(rawID); err == nil {
+		inReplyTo = json.RawMessage(strconv.Itoa(id))
+	}
+	n.Logger.Warn("refusing request", "src", src, "msg_id", string(inReplyTo), "code", MalformedRequest, "reason", why)
+	if err := n.replyRaw(src, inReplyTo, errorBody(MalformedRequest, why)); err != nil {
+		n.Logger.Error("send error reply", "err", err)
+	}
+	return true
+}
+
 // admit holds req until init, or starts its handler, or, when the limit
 // in the way is reached, refuses it; it never blocks the read loop.
 func (n *Node) admit(req request) {
 	n.backlogMu.Lock()
 	if !n.ready {
-		held := len(n.backlog) < n.MaxBacklog
-		if held {
+		var refused string
+		switch {
+		case len(n.backlog) >= n.MaxBacklog:
+			refused = fmt.Sprintf("not initialised yet and %d requests already wait for init", n.MaxBacklog)
+		case n.backlogBySrc[req.h.src] >= n.MaxPerSource:
+			refused = fmt.Sprintf("not initialised yet and %d requests from %s already wait for init", n.MaxPerSource, req.h.src)
+		default:
 			n.backlog = append(n.backlog, req)
+			n.backlogBySrc[req.h.src]++
 		}
 		n.backlogMu.Unlock()
-		if !held {
-			n.refuseOverLimit(req.h, fmt.Sprintf("not initialised yet and %d requests already wait for init", n.MaxBacklog))
+		if refused != "" {
+			n.refuseOverLimit(req.h, refused)
 		}
 		return
 	}
@@ -61,25 +96,58 @@ func (n *Node) admit(req request) {
 	n.start(req)
 }
 
-// start runs req's handler in a goroutine of its own if a slot is free,
-// or, InOrder, right here on the read loop.
+// start runs req's handler in a goroutine of its own if a slot is free
+// and its source is within MaxPerSource, or, InOrder, queues it for the
+// serving goroutine; it refuses what a bound keeps out.
 func (n *Node) start(req request) {
 	if n.InOrder {
-		n.serve(n.inOrderCtx, req)
+		if why := n.queue.push(req); why != "" {
+			n.refuseOverLimit(req.h, why)
+		}
+		return
+	}
+	src := req.h.src
+	n.perSrcMu.Lock()
+	if n.perSrc[src] >= n.MaxPerSource {
+		n.perSrcMu.Unlock()
+		n.refuseOverLimit(req.h, fmt.Sprintf("%d requests from %s already in progress", n.MaxPerSource, src))
 		return
 	}
 	select {
 	case n.slots <- struct{}{}:
 	default:
+		n.perSrcMu.Unlock()
 		n.refuseOverLimit(req.h, fmt.Sprintf("%d requests already in progress", n.MaxInFlight))
 		return
 	}
+	n.perSrc[src]++
+	n.perSrcMu.Unlock()
 	n.running.Add(1)
 	go func() {
 		defer n.running.Done()
-		defer func() { <-n.slots }()
+		defer func() {
+			n.perSrcMu.Lock()
+			if n.perSrc[src]--; n.perSrc[src] == 0 {
+				delete(n.perSrc, src)
+			}
+			n.perSrcMu.Unlock()
+			<-n.slots
+		}()
 		n.serve(n.ctx, req)
 	}()
+}
+
+// serveInOrder serves an in-order node's requests, a source's turn at a
+// time (queue.go), until the queue is closed and drained.
+func (n *Node) serveInOrder() {
+	defer n.running.Done()
+	for {
+		req, ok := n.queue.pop()
+		if !ok {
+			return
+		}
+		n.serve(n.inOrderCtx, req)
+	}
 }
 
 // inOrderKey marks the context of an in-order handler, for RPC to refuse.
@@ -127,6 +195,12 @@ func (n *Node) serve(ctx context.Context, req request) {
 		}()
 		return req.route.handler(ctx, msg)
 	}()
+	if rt, ok := reply.(replyThen); ok {
+		reply = rt.reply
+		if rt.after != nil {
+			defer rt.after() // once the reply, if any, is written
+		}
+	}
 	if !h.hasMsgID {
 		if err != nil {
 			n.Logger.Warn("handler failed on request without msg_id", "type", h.typ, "src", h.src, "err", err)
@@ -227,7 +301,7 @@ func (n *Node) completeInit(ctx context.Context, h header, body maelstrom.InitMe
 	// only those held for an init that never came are dropped.
 	n.backlogMu.Lock()
 	held := n.backlog
-	n.backlog, n.ready = nil, true
+	n.backlog, n.backlogBySrc, n.ready = nil, nil, true
 	n.backlogMu.Unlock()
 	for _, req := range held {
 		n.start(req)

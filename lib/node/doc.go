@@ -44,28 +44,36 @@
 // completed, so ID and NodeIDs are always set inside a handler.
 //
 // A node whose handlers never wait (no RPC: gossip, broadcast) sets
-// InOrder instead: the read loop serves each request itself, in the
-// order they arrived, before it reads the next line (init and the OnInit
-// hook too). Then a message's effect is visible to every later message:
-// a read delivered after a gossip message answers with the gossip's
-// values. With a goroutine each, the read's handler may take the state's
-// mutex first and answer without them, although the network delivered
-// the gossip earlier. It is also cheaper: no goroutine and no hand-off
-// per message, which matters when 25 nodes share two cores. RPC refuses
-// a context from an in-order handler, since waiting there would stall
-// every later message (and two nodes waiting on each other would
-// deadlock until the timeout).
+// InOrder instead: one goroutine serves the requests one at a time, and
+// the read loop reads ahead of it into a queue per source (queue.go).
+// Each source's requests are served in the order they arrived, and
+// sources take turns: while the node keeps up, that is arrival order, so
+// a message's effect is visible to every later message (a read delivered
+// after a gossip message answers with the gossip's values; with a
+// goroutine each, the read's handler may take the state's mutex first and
+// answer without them). When one source floods, the others still get a
+// turn per round instead of waiting behind everything it sent. Init and
+// the OnInit hook run on the read loop, before any request is served. It
+// is also cheaper: no goroutine per message, which matters when 25 nodes
+// share two cores. RPC refuses a context from an in-order handler, since
+// waiting there would stall every later message (and two nodes waiting on
+// each other would deadlock until the timeout).
 //
 // # Bounds
 //
 // What one message can cost is bounded, so a flood cannot grow the node
-// without limit. At most MaxInFlight handlers run at once and at most
-// MaxBacklog requests wait for init; a request beyond either limit is
-// answered at once with error 11 (temporarily-unavailable: it was not
-// processed, so the sender may retry) or, without a msg_id, logged and
-// dropped, as a lost message would be. Replies to RPCs never count
-// against the limits: they are routed by the read loop itself, so
-// handlers waiting on RPCs always get their answers.
+// without limit. At most MaxInFlight handlers run (or, InOrder, wait to
+// be served) at once, at most MaxPerSource of them from one source, and
+// at most MaxBacklog requests (MaxPerSource from one source) wait for
+// init; an in-order node's waiting requests hold at most MaxQueuedBytes.
+// A request beyond a limit is answered at once with error 11
+// (temporarily-unavailable: it was not processed, so the sender may
+// retry) or, without a msg_id, logged and dropped, as a lost message
+// would be. Replies to RPCs never count against the limits: they are
+// routed by the read loop itself, so handlers waiting on RPCs always get
+// their answers. A handler whose reply is large and shared (a read of
+// every value) returns it as Encoded bytes, kept from one read to the
+// next, so that a read costs a copy rather than an encoding.
 //
 // Inter-node message types are registered with HandlePeer: the runtime
 // serves them only from the cluster's own nodes (init's node_ids) and
@@ -75,17 +83,24 @@
 // # Errors and replies
 //
 // A handler returns the reply body (any value that marshals to a JSON
-// object; the runtime adds in_reply_to) or an error. A *maelstrom.RPCError
-// anywhere in the error chain becomes an error reply with its code;
-// an error wrapping context.DeadlineExceeded becomes code 0 (timeout);
-// any other error becomes code 13 (crash). A nil body with a nil error
-// sends nothing, which is what gossip and other fire-and-forget handlers
-// want. A request without msg_id is never answered. A handler may also
-// answer later, or more than once, with n.Reply.
+// object, or Encoded; the runtime adds in_reply_to) or an error. An
+// *RPCError anywhere in the error chain (Errorf makes one, with the codes
+// this package names: MalformedRequest, KeyDoesNotExist, …) becomes an
+// error reply with its code; an error wrapping context.DeadlineExceeded
+// becomes code 0 (timeout); any other error becomes code 13 (crash). A
+// nil body with a nil error sends nothing, which is what gossip and other
+// fire-and-forget handlers want. A request without msg_id is never
+// answered. A handler whose step also produced messages for other nodes
+// returns ReplyThen(body, send): the reply goes out first, then send
+// runs. A handler may also answer later, or more than once, with n.Reply.
 //
 // Input the runtime cannot use never stops the node: a line that is not
 // a JSON object with a string src and an object body is logged and
-// skipped (there is no one to answer); a body without a usable type is
+// skipped (there is no one to answer). A line longer than MaxLineBytes is
+// not held but streamed past a scanner (salvage.go), and so is one
+// nested deeper than encoding/json reads; either is answered with error
+// 12 when it is a whole object whose src and msg_id the scanner finds.
+// A body without a usable type is
 // answered with error 12 (malformed-request) if it has a msg_id; a type
 // without a handler with error 10 (not-supported). A msg_id that is not
 // a JSON integer in int64's range (1.5, 2.0, 1e30, "9", null, 2^63) is

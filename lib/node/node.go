@@ -41,6 +41,13 @@ const (
 	// DefaultMaxBacklog holds every request a well-behaved cluster sends
 	// in the moments before its init arrives.
 	DefaultMaxBacklog = 1024
+	// DefaultMaxPerSource leaves room for at least three other sources
+	// however one floods, yet is far above one client's share (Maelstrom's
+	// clients have one request open each) and a peer's burst of gossip.
+	DefaultMaxPerSource = 256
+	// DefaultMaxQueuedBytes bounds what an in-order node's waiting
+	// requests hold; real requests are bytes to kilobytes each.
+	DefaultMaxQueuedBytes = 32 << 20
 )
 
 // Node is one Maelstrom node process. Configure it (fields, Handle,
@@ -60,12 +67,20 @@ type Node struct {
 	// MaxLineBytes is the longest input line accepted; longer lines are
 	// skipped and logged. Large gossip or state-transfer messages must fit.
 	MaxLineBytes int
-	// MaxInFlight caps the handlers running at once; a request beyond it
-	// is refused with error 11 (see Bounds in the package comment).
+	// MaxInFlight caps the handlers running at once (InOrder: the requests
+	// waiting to be served); a request beyond it is refused with error 11
+	// (see Bounds in the package comment).
 	MaxInFlight int
 	// MaxBacklog caps the requests held until init; the excess is refused
 	// with error 11.
 	MaxBacklog int
+	// MaxPerSource caps the requests from one source (a client or a peer)
+	// that run or wait at once, so a flooding source leaves room for the
+	// others; the excess is refused with error 11.
+	MaxPerSource int
+	// MaxQueuedBytes caps the bodies' bytes of an in-order node's requests
+	// waiting to be served; the excess is refused with error 11.
+	MaxQueuedBytes int
 	// InOrder serves requests on the read loop, one at a time in arrival
 	// order, instead of in a goroutine each (see the package comment).
 	InOrder bool
@@ -86,9 +101,18 @@ type Node struct {
 	backlogMu sync.Mutex
 	ready     bool
 	backlog   []request
+	// backlogBySrc counts backlog per source, against MaxPerSource.
+	backlogBySrc map[string]int
 
-	slots   chan struct{} // one token per running handler; cap MaxInFlight
-	refused atomic.Int64  // requests refused for a limit, for rate-limited logs
+	slots chan struct{} // one token per running handler; cap MaxInFlight
+	// perSrcMu guards perSrc: the handlers running for each source (not
+	// InOrder), against MaxPerSource.
+	perSrcMu sync.Mutex
+	perSrc   map[string]int
+	// queue holds an in-order node's requests between the read loop and
+	// the goroutine that serves them (queue.go); nil unless InOrder.
+	queue   *fairQueue
+	refused atomic.Int64 // requests refused for a limit, for rate-limited logs
 
 	outMu sync.Mutex // serialises writes so lines never interleave
 
@@ -134,6 +158,8 @@ func New() *Node {
 		MaxLineBytes:    DefaultMaxLineBytes,
 		MaxInFlight:     DefaultMaxInFlight,
 		MaxBacklog:      DefaultMaxBacklog,
+		MaxPerSource:    DefaultMaxPerSource,
+		MaxQueuedBytes:  DefaultMaxQueuedBytes,
 		handlers:        make(map[string]route),
 		pending:         make(map[int]chan Message),
 		ctx:             ctx,
@@ -240,17 +266,27 @@ func (n *Node) Run() error {
 	if !n.started.CompareAndSwap(false, true) {
 		return errors.New("node: Run called twice")
 	}
-	if n.MaxInFlight <= 0 || n.MaxBacklog < 0 {
-		return fmt.Errorf("node: MaxInFlight must be positive and MaxBacklog not negative (got %d, %d)", n.MaxInFlight, n.MaxBacklog)
+	if n.MaxInFlight <= 0 || n.MaxBacklog < 0 || n.MaxPerSource <= 0 || n.MaxQueuedBytes <= 0 {
+		return fmt.Errorf("node: MaxInFlight, MaxPerSource and MaxQueuedBytes must be positive and MaxBacklog not negative (got %d, %d, %d, %d)",
+			n.MaxInFlight, n.MaxPerSource, n.MaxQueuedBytes, n.MaxBacklog)
 	}
 	n.slots = make(chan struct{}, n.MaxInFlight)
+	n.perSrc = map[string]int{}
+	n.backlogBySrc = map[string]int{}
 	n.inOrderCtx = context.WithValue(n.ctx, inOrderKey{}, true)
+	if n.InOrder {
+		n.queue = newFairQueue(n.MaxPerSource, n.MaxInFlight, n.MaxQueuedBytes)
+		n.running.Add(1)
+		go n.serveInOrder()
+	}
 	in := bufio.NewReaderSize(n.Stdin, 64<<10)
 	var readErr error
+	var scan envelopeScan
 	for {
-		line, tooLong, err := readLine(in, n.MaxLineBytes)
+		line, tooLong, err := readLine(in, n.MaxLineBytes, &scan)
 		if tooLong {
 			n.Logger.Warn("skipping input line over the limit", "limit", n.MaxLineBytes)
+			n.answerSalvaged(&scan, fmt.Sprintf("request longer than this node's limit of %d bytes", n.MaxLineBytes))
 		} else if len(bytes.TrimSpace(line)) > 0 {
 			n.dispatch(line)
 		}
@@ -260,6 +296,9 @@ func (n *Node) Run() error {
 			}
 			break
 		}
+	}
+	if n.queue != nil {
+		n.queue.close() // what waits is still served, as the backlog is
 	}
 	n.shutdown()
 	return readErr

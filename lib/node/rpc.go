@@ -5,6 +5,7 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -42,14 +43,16 @@ func (n *Node) RPC(ctx context.Context, dest string, body any) (Message, error) 
 		ctx, cancel = context.WithTimeout(ctx, n.RPCTimeout)
 		defer cancel()
 	}
-	fields, err := bodyFields(body)
+	id := int(n.nextMsgID.Add(1))
+	raw, err := encodeBody(body, "msg_id", json.RawMessage(strconv.Itoa(id)))
 	if err != nil {
 		return Message{}, fmt.Errorf("rpc to %s: %w", dest, err)
 	}
-	var typ string
-	_ = json.Unmarshal(fields["type"], &typ) // for error messages only
-	id := int(n.nextMsgID.Add(1))
-	fields["msg_id"] = json.RawMessage(strconv.Itoa(id))
+	var head struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(raw, &head) // for error messages only
+	typ := head.Type
 
 	ch := make(chan Message, 1)
 	n.rpcMu.Lock()
@@ -61,7 +64,7 @@ func (n *Node) RPC(ctx context.Context, dest string, body any) (Message, error) 
 		n.rpcMu.Unlock()
 	}
 
-	if err := n.write(dest, fields); err != nil {
+	if err := n.write(dest, raw); err != nil {
 		forget()
 		return Message{}, fmt.Errorf("rpc %s to %s: %w", typ, dest, err)
 	}
@@ -81,11 +84,11 @@ func (n *Node) RPC(ctx context.Context, dest string, body any) (Message, error) 
 // added, so a well-behaved peer does not answer). Like RPC and Reply, it
 // is meant for use after init: before it the node has no id to send from.
 func (n *Node) Send(dest string, body any) error {
-	fields, err := bodyFields(body)
+	raw, err := encodeBody(body, "", nil)
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", dest, err)
 	}
-	return n.write(dest, fields)
+	return n.write(dest, raw)
 }
 
 // Reply answers req with body (in_reply_to is added). Handlers usually
@@ -107,12 +110,11 @@ func (n *Node) reply(dest string, inReplyTo int, body any) error {
 // replyRaw is reply with in_reply_to as raw JSON, which lets a malformed
 // msg_id be echoed as it came.
 func (n *Node) replyRaw(dest string, inReplyTo json.RawMessage, body any) error {
-	fields, err := bodyFields(body)
+	raw, err := encodeBody(body, "in_reply_to", inReplyTo)
 	if err != nil {
 		return fmt.Errorf("reply to %s: %w", dest, err)
 	}
-	fields["in_reply_to"] = inReplyTo
-	return n.write(dest, fields)
+	return n.write(dest, raw)
 }
 
 // sendError writes an error reply. It does not use RPCError's own
@@ -160,4 +162,54 @@ func ReplyError(reply Message) error {
 		return maelstrom.NewRPCError(maelstrom.Crash, "error reply without code: "+body.Text)
 	}
 	return maelstrom.NewRPCError(*body.Code, body.Text)
+}
+
+// RPCError is an error reply's code and text: the Maelstrom library's
+// type, so errors.As finds it whichever package made it.
+type RPCError = maelstrom.RPCError
+
+// Maelstrom's error codes (doc/protocol.md), so that a challenge names
+// them without importing the Maelstrom library. Codes 0, 11 and 14 are
+// indefinite or retryable: the request may or may not have taken effect
+// (0), or certainly did not (11, 14).
+const (
+	Timeout                = maelstrom.Timeout                // 0
+	NodeNotFound           = 1                                // Maelstrom defines it; the library does not
+	NotSupported           = maelstrom.NotSupported           // 10
+	TemporarilyUnavailable = maelstrom.TemporarilyUnavailable // 11
+	MalformedRequest       = maelstrom.MalformedRequest       // 12
+	Crash                  = maelstrom.Crash                  // 13
+	Abort                  = maelstrom.Abort                  // 14
+	KeyDoesNotExist        = maelstrom.KeyDoesNotExist        // 20
+	KeyAlreadyExists       = maelstrom.KeyAlreadyExists       // 21
+	PreconditionFailed     = maelstrom.PreconditionFailed     // 22
+	TxnConflict            = maelstrom.TxnConflict            // 30
+)
+
+// ErrorCode returns the code of the *RPCError in err's chain, or -1 if
+// there is none.
+func ErrorCode(err error) int {
+	var rpcErr *RPCError
+	if errors.As(err, &rpcErr) {
+		return rpcErr.Code
+	}
+	return -1
+}
+
+// ReplyThen is a handler's reply with work to do once the reply is
+// written: the handler's step produced both the client's answer and
+// messages to other nodes, and the answer should not wait behind them.
+// The runtime writes reply (if the request has a msg_id and reply is not
+// nil) and then calls after (always, so a request without a msg_id
+// still has its step's messages sent).
+//
+//	out := s.step(…)
+//	return node.ReplyThen(broadcastOK, func() { s.send(out) }), nil
+func ReplyThen(reply any, after func()) any {
+	return replyThen{reply: reply, after: after}
+}
+
+type replyThen struct {
+	reply any
+	after func()
 }

@@ -32,6 +32,10 @@ type header struct {
 	isReply     bool // in_reply_to present, whatever its value
 }
 
+// errTooDeep is parseHeader's error for a line nested deeper than
+// encoding/json's limit of 10,000 levels, which says so only in its text.
+var errTooDeep = errors.New("nested deeper than the JSON decoder's limit")
+
 // maxEchoedMsgID bounds the malformed msg_id echoed back as in_reply_to,
 // so a huge one costs nothing to answer.
 const maxEchoedMsgID = 64
@@ -43,6 +47,9 @@ func parseHeader(line []byte) (header, error) {
 	var h header
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(line, &env); err != nil || env == nil {
+		if err != nil && strings.Contains(err.Error(), "exceeded max depth") {
+			return h, errTooDeep
+		}
 		return h, errors.New("not a JSON object")
 	}
 	if err := json.Unmarshal(env["src"], &h.src); err != nil || h.src == "" {
@@ -104,16 +111,23 @@ func parseMsgID(raw json.RawMessage) (int, error) {
 }
 
 // readLine returns the next line without its newline. A line longer than
-// max is consumed and reported as tooLong instead of being buffered.
-func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+// max is consumed and reported as tooLong instead of being buffered; it
+// is fed to scan instead, which finds its src and msg_id so that it can
+// be answered.
+func readLine(r *bufio.Reader, max int, scan *envelopeScan) (line []byte, tooLong bool, err error) {
+	*scan = envelopeScan{}
 	for {
 		frag, err := r.ReadSlice('\n')
-		if !tooLong {
-			if len(line)+len(frag) > max+1 { // +1: the newline itself
-				tooLong, line = true, nil
-			} else {
-				line = append(line, frag...)
-			}
+		switch {
+		case tooLong:
+			scan.feed(frag)
+		case len(line)+len(frag) > max+1: // +1: the newline itself
+			tooLong = true
+			scan.feed(line)
+			scan.feed(frag)
+			line = nil
+		default:
+			line = append(line, frag...)
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
@@ -122,22 +136,73 @@ func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
 	}
 }
 
-func (n *Node) write(dest string, fields map[string]json.RawMessage) error {
-	body, err := json.Marshal(fields)
-	if err != nil {
-		return fmt.Errorf("marshal body: %w", err)
+// Encoded is a message body already encoded as a JSON object, which the
+// runtime sends without re-encoding: it only splices in_reply_to (or
+// msg_id) in after the opening brace. Return it from a handler whose
+// reply is large and shared between requests, such as a read of every
+// value, so that a read costs a copy rather than an encoding. The caller
+// guarantees it is one valid JSON object without in_reply_to or msg_id.
+type Encoded []byte
+
+// encodeBody encodes body as a JSON object with key set to val (no key
+// if key is ""). An Encoded body is used as it is; any other body is
+// marshalled and split into its fields, so that key replaces a field of
+// the same name and numbers stay exactly as the caller wrote them.
+func encodeBody(body any, key string, val json.RawMessage) (json.RawMessage, error) {
+	if enc, ok := body.(Encoded); ok {
+		if len(enc) < 2 || enc[0] != '{' || enc[len(enc)-1] != '}' {
+			return nil, fmt.Errorf("encoded body %s is not a JSON object", truncate(enc))
+		}
+		if key == "" {
+			return json.RawMessage(enc), nil
+		}
+		out := make([]byte, 0, len(enc)+len(key)+len(val)+4)
+		out = append(out, '{')
+		out = strconv.AppendQuote(out, key)
+		out = append(out, ':')
+		out = append(out, val...)
+		if rest := bytes.TrimSpace(enc[1 : len(enc)-1]); len(rest) > 0 {
+			out = append(out, ',')
+			out = append(out, rest...)
+		}
+		return append(out, '}'), nil
 	}
-	line, err := json.Marshal(Message{Src: n.ID(), Dest: dest, Body: body})
+	fields, err := bodyFields(body)
 	if err != nil {
-		return fmt.Errorf("marshal message: %w", err)
+		return nil, err
 	}
-	line = append(line, '\n')
+	if key != "" {
+		fields[key] = val
+	}
+	raw, err := json.Marshal(fields)
+	if err != nil {
+		return nil, fmt.Errorf("marshal body: %w", err)
+	}
+	return raw, nil
+}
+
+// write sends one message: the line is assembled around the encoded body
+// rather than marshalled again, which would re-validate every byte of it.
+func (n *Node) write(dest string, body json.RawMessage) error {
+	line := make([]byte, 0, len(body)+len(dest)+40)
+	line = append(line, `{"src":`...)
+	line = appendJSONString(line, n.ID())
+	line = append(line, `,"dest":`...)
+	line = appendJSONString(line, dest)
+	line = append(line, `,"body":`...)
+	line = append(line, body...)
+	line = append(line, "}\n"...)
 	n.outMu.Lock()
 	defer n.outMu.Unlock()
 	if _, err := n.Stdout.Write(line); err != nil {
 		return fmt.Errorf("write stdout: %w", err)
 	}
 	return nil
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always marshals
+	return append(b, q...)
 }
 
 // bodyFields marshals a body and splits it into its top-level fields, so
