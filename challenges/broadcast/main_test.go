@@ -2,12 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
 	"github.com/glomers/glomers/lib/gossip"
+	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/node/nodetest"
 )
 
@@ -61,11 +61,11 @@ func TestTranscriptLeaf(t *testing.T) {
 	// Junk never stops the node, and peers never get error replies.
 	tr.SendMsg("n2", "n1", map[string]any{"type": "gossip", "seq": "x"})
 	tr.SendMsg("c2", "n1", map[string]any{"type": "broadcast", "msg_id": 4})
-	if out := tr.Next(); out.Type() != "error" || out.Int("code") != maelstrom.MalformedRequest {
+	if out := tr.Next(); out.Type() != "error" || out.Int("code") != node.MalformedRequest {
 		t.Fatalf("broadcast without message: %s", out.Line)
 	}
 	tr.SendMsg("c2", "n1", map[string]any{"type": "cas", "msg_id": 5})
-	if out := tr.Next(); out.Type() != "error" || out.Int("code") != maelstrom.NotSupported {
+	if out := tr.Next(); out.Type() != "error" || out.Int("code") != node.NotSupported {
 		t.Fatalf("unknown type: %s", out.Line)
 	}
 	tr.SendMsg("c2", "n1", map[string]any{"type": "read", "msg_id": 6})
@@ -213,4 +213,45 @@ func TestPresetFromEnv(t *testing.T) {
 	if _, err := presetFromEnv(); err == nil {
 		t.Error("unknown preset accepted")
 	}
+}
+
+// Only small integers are stored: anything else is refused with error 12,
+// so no client can make a value every read and gossip batch carries.
+func TestBroadcastTakesOnlySmallIntegers(t *testing.T) {
+	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr.Init("n0", "n0")
+	for i, bad := range []any{"x", 1.5, map[string]any{"a": 1}, []int{1}, nil, json.RawMessage("123456789012345678901234567890")} {
+		tr.SendMsg("c1", "n0", map[string]any{"type": "broadcast", "msg_id": i + 1, "message": bad})
+		nodetest.WantError(t, tr.Next(), "c1", node.MalformedRequest, i+1)
+	}
+	tr.SendMsg("c1", "n0", map[string]any{"type": "broadcast", "msg_id": 10, "message": -9223372036854775808})
+	nodetest.WantBody(t, tr.Next(), "c1", `{"type":"broadcast_ok","in_reply_to":10}`)
+	tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": 11})
+	nodetest.WantBody(t, tr.Next(), "c1", `{"type":"read_ok","messages":[-9223372036854775808],"in_reply_to":11}`)
+}
+
+// A read answers from the kept encoding, which follows every value learnt
+// since the last read, from clients and from gossip alike.
+func TestReadFollowsNewValues(t *testing.T) {
+	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr.Init("n0", "n0", "n1")
+	read := func(id int, want string) {
+		t.Helper()
+		tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": id})
+		for {
+			out := tr.Next()
+			if out.Dest == "c1" {
+				nodetest.WantBody(t, out, "c1", `{"type":"read_ok","messages":`+want+`,"in_reply_to":`+strconv.Itoa(id)+`}`)
+				return
+			}
+		}
+	}
+	read(1, `[]`)
+	read(2, `[]`)
+	tr.SendMsg("c1", "n0", map[string]any{"type": "broadcast", "msg_id": 3, "message": 5})
+	nodetest.WantBody(t, tr.Next(), "c1", `{"type":"broadcast_ok","in_reply_to":3}`)
+	read(4, `[5]`)
+	tr.SendMsg("n1", "n0", map[string]any{"type": "gossip", "seq": 0, "values": []any{6, 7}, "ack": 0})
+	read(5, `[5,6,7]`)
+	read(6, `[5,6,7]`)
 }

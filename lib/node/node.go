@@ -114,7 +114,10 @@ type Node struct {
 	queue   *fairQueue
 	refused atomic.Int64 // requests refused for a limit, for rate-limited logs
 
-	outMu sync.Mutex // serialises writes so lines never interleave
+	// output writes lines whole to Stdout (output.go); made on first use,
+	// since Stdout may be set after New.
+	outputOnce sync.Once
+	output     *output
 
 	rpcMu     sync.Mutex
 	pending   map[int]chan Message // msg_id → waiting RPC
@@ -214,6 +217,12 @@ func (n *Node) Go(fn func(ctx context.Context)) {
 		defer n.running.Done()
 		fn(n.ctx)
 	}()
+}
+
+// out is the node's output to Stdout.
+func (n *Node) out() *output {
+	n.outputOnce.Do(func() { n.output = newOutput(n.Stdout) })
+	return n.output
 }
 
 // ID is this node's id ("n0", …); empty until init.

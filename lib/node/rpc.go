@@ -51,7 +51,7 @@ func (n *Node) RPC(ctx context.Context, dest string, body any) (Message, error) 
 	var head struct {
 		Type string `json:"type"`
 	}
-	_ = json.Unmarshal(raw, &head) // for error messages only
+	_ = json.Unmarshal(raw.bytes(), &head) // for error messages only
 	typ := head.Type
 
 	ch := make(chan Message, 1)
@@ -123,8 +123,15 @@ func (n *Node) sendError(dest string, inReplyTo, code int, text string) error {
 	return n.reply(dest, inReplyTo, errorBody(code, text))
 }
 
-func errorBody(code int, text string) map[string]any {
-	return map[string]any{"type": "error", "code": code, "text": text}
+// errorBody is an error reply's body, encoded directly: a flood is
+// refused one error at a time, so each must cost little.
+func errorBody(code int, text string) Encoded {
+	b := make([]byte, 0, len(text)+40)
+	b = append(b, `{"type":"error","code":`...)
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, text)
+	return append(b, '}')
 }
 
 // Decode unmarshals req's body into v. On failure it returns a

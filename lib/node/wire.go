@@ -144,28 +144,36 @@ func readLine(r *bufio.Reader, max int, scan *envelopeScan) (line []byte, tooLon
 // guarantees it is one valid JSON object without in_reply_to or msg_id.
 type Encoded []byte
 
+// encodedBody is a body in parts that make one JSON object when joined:
+// an Encoded body is spliced, not copied.
+type encodedBody [][]byte
+
+// bytes joins the parts (for the rare reader of a body on its way out).
+func (b encodedBody) bytes() []byte { return bytes.Join(b, nil) }
+
 // encodeBody encodes body as a JSON object with key set to val (no key
-// if key is ""). An Encoded body is used as it is; any other body is
-// marshalled and split into its fields, so that key replaces a field of
-// the same name and numbers stay exactly as the caller wrote them.
-func encodeBody(body any, key string, val json.RawMessage) (json.RawMessage, error) {
+// if key is ""). An Encoded body is used as it is, key spliced in after
+// its opening brace; any other body is marshalled and split into its
+// fields, so that key replaces a field of the same name and numbers stay
+// exactly as the caller wrote them.
+func encodeBody(body any, key string, val json.RawMessage) (encodedBody, error) {
 	if enc, ok := body.(Encoded); ok {
 		if len(enc) < 2 || enc[0] != '{' || enc[len(enc)-1] != '}' {
 			return nil, fmt.Errorf("encoded body %s is not a JSON object", truncate(enc))
 		}
 		if key == "" {
-			return json.RawMessage(enc), nil
+			return encodedBody{enc}, nil
 		}
-		out := make([]byte, 0, len(enc)+len(key)+len(val)+4)
-		out = append(out, '{')
-		out = strconv.AppendQuote(out, key)
-		out = append(out, ':')
-		out = append(out, val...)
-		if rest := bytes.TrimSpace(enc[1 : len(enc)-1]); len(rest) > 0 {
-			out = append(out, ',')
-			out = append(out, rest...)
+		head := make([]byte, 0, len(key)+len(val)+5)
+		head = append(head, '{')
+		head = strconv.AppendQuote(head, key)
+		head = append(head, ':')
+		head = append(head, val...)
+		rest := enc[1:] // everything after the opening brace
+		if len(bytes.TrimSpace(rest)) > 1 {
+			head = append(head, ',')
 		}
-		return append(out, '}'), nil
+		return encodedBody{head, rest}, nil
 	}
 	fields, err := bodyFields(body)
 	if err != nil {
@@ -178,31 +186,39 @@ func encodeBody(body any, key string, val json.RawMessage) (json.RawMessage, err
 	if err != nil {
 		return nil, fmt.Errorf("marshal body: %w", err)
 	}
-	return raw, nil
+	return encodedBody{raw}, nil
 }
 
 // write sends one message: the line is assembled around the encoded body
-// rather than marshalled again, which would re-validate every byte of it.
-func (n *Node) write(dest string, body json.RawMessage) error {
-	line := make([]byte, 0, len(body)+len(dest)+40)
-	line = append(line, `{"src":`...)
-	line = appendJSONString(line, n.ID())
-	line = append(line, `,"dest":`...)
-	line = appendJSONString(line, dest)
-	line = append(line, `,"body":`...)
-	line = append(line, body...)
-	line = append(line, "}\n"...)
-	n.outMu.Lock()
-	defer n.outMu.Unlock()
-	if _, err := n.Stdout.Write(line); err != nil {
-		return fmt.Errorf("write stdout: %w", err)
-	}
-	return nil
+// rather than marshalled again, which would re-validate every byte of it,
+// and the body is copied only into the output's pending bytes.
+func (n *Node) write(dest string, body encodedBody) error {
+	head := make([]byte, 0, len(dest)+40)
+	head = append(head, `{"src":`...)
+	head = appendJSONString(head, n.ID())
+	head = append(head, `,"dest":`...)
+	head = appendJSONString(head, dest)
+	head = append(head, `,"body":`...)
+	parts := make([][]byte, 0, len(body)+2)
+	parts = append(append(append(parts, head), body...), lineEnd)
+	return n.out().write(parts...)
 }
 
+var lineEnd = []byte("}\n")
+
+// appendJSONString appends s as a JSON string. Node ids and client ids
+// are plain ASCII, which needs no escaping and no allocation; anything
+// else goes through the encoder.
 func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // bodyFields marshals a body and splits it into its top-level fields, so
