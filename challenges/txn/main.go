@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
 	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/txn"
 )
@@ -71,14 +69,14 @@ func (s *server) txn(_ context.Context, req node.Message) (any, error) {
 		return nil, err
 	}
 	if body.Txn == nil {
-		return nil, node.Errorf(maelstrom.MalformedRequest, "txn request has no txn list")
+		return nil, node.Errorf(node.MalformedRequest, "txn request has no txn list")
 	}
 	s.mu.Lock()
 	done, err := s.store.Commit(body.Txn)
 	s.mu.Unlock()
 	if err != nil {
 		// Nothing was applied: a definite failure.
-		return nil, node.Errorf(maelstrom.TemporarilyUnavailable, "%v", err)
+		return nil, node.Errorf(node.TemporarilyUnavailable, "%v", err)
 	}
 	return txnOK{Type: "txn_ok", Txn: done}, nil
 }
@@ -93,7 +91,7 @@ func (s *server) replicate(_ context.Context, req node.Message) (any, error) {
 	s.mu.Unlock()
 	if err != nil {
 		// Replication carries no msg_id, so this is logged, not answered.
-		return nil, node.Errorf(maelstrom.MalformedRequest, "%v", err)
+		return nil, node.Errorf(node.MalformedRequest, "%v", err)
 	}
 	if err := s.n.Send(req.Src, ack); err != nil {
 		slog.Warn("send replication ack", "to", req.Src, "err", err)

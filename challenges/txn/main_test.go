@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
+	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/node/nodetest"
 )
 
@@ -97,7 +96,7 @@ func TestTranscript(t *testing.T) {
 		}
 	}
 	tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": 100, "key": 1})
-	nodetest.WantError(t, next(), "c1", maelstrom.NotSupported, 100)
+	nodetest.WantError(t, next(), "c1", node.NotSupported, 100)
 	for i, bad := range []string{
 		`{"type":"txn","msg_id":101}`,                         // no txn
 		`{"type":"txn","msg_id":102,"txn":"r"}`,               // not a list
@@ -109,7 +108,7 @@ func TestTranscript(t *testing.T) {
 		`{"msg_id":108,"txn":[]}`,                             // no type
 	} {
 		tr.Send(`{"src":"c1","dest":"n0","body":` + bad + `}`)
-		nodetest.WantError(t, next(), "c1", maelstrom.MalformedRequest, 101+i)
+		nodetest.WantError(t, next(), "c1", node.MalformedRequest, 101+i)
 	}
 	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"txn","msg_id":109,`)
 
@@ -148,7 +147,7 @@ func TestHostileReplication(t *testing.T) {
 	}
 	// From a client: refused, with or without a msg_id, and not applied.
 	tr.SendMsg("c5", "n0", map[string]any{"type": "txn_replicate", "msg_id": 7, "origin": "c5", "entries": entries(1)})
-	nodetest.WantError(t, tr.Next(), "c5", maelstrom.NotSupported, 7)
+	nodetest.WantError(t, tr.Next(), "c5", node.NotSupported, 7)
 	tr.SendMsg("c5", "n0", map[string]any{"type": "txn_replicate", "origin": "n1", "entries": entries(1)})
 	tr.SendMsg("c5", "n0", map[string]any{"type": "txn_replicate_ack", "origin": "n0", "upto": 1})
 	tr.Quiet(quiet)
