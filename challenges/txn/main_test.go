@@ -7,7 +7,12 @@ import (
 
 	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/node/nodetest"
+	"github.com/glomers/glomers/lib/txn"
 )
+
+// replicateEvery is the store's flush interval: how often replication
+// goes out while a peer lacks entries.
+var replicateEvery = txn.DefaultConfig.FlushEvery
 
 // n0 of a two-node cluster; the test plays the client and the peer n1.
 func TestTranscript(t *testing.T) {
@@ -187,3 +192,22 @@ func TestHostileReplication(t *testing.T) {
 }
 
 const quiet = 100 * time.Millisecond
+
+// A txn delivered after a replicate message reads what it carried: the
+// node serves messages in arrival order (node.InOrder).
+func TestTxnAfterReplicateSeesIt(t *testing.T) {
+	tr := nodetest.Start(t, newNode())
+	tr.Init("n0", "n0", "n1")
+	for i := 1; i <= 20; i++ {
+		tr.Send(`{"src":"n1","dest":"n0","body":{"type":"txn_replicate","origin":"n1","entries":[{"seq":` + itoa(i) +
+			`,"ts":{"t":` + itoa(i) + `,"n":"n1"},"w":[{"k":1,"v":` + itoa(i) + `}]}]}}` + "\n" +
+			`{"src":"c1","dest":"n0","body":{"type":"txn","msg_id":` + itoa(i) + `,"txn":[["r",1,null]]}}`)
+		for {
+			out := tr.Next()
+			if out.Dest == "c1" {
+				nodetest.WantBody(t, out, "c1", `{"type":"txn_ok","txn":[["r",1,`+itoa(i)+`]],"in_reply_to":`+itoa(i)+`}`)
+				break
+			}
+		}
+	}
+}
