@@ -23,7 +23,7 @@ func keys(t *testing.T, raw json.RawMessage) map[string]json.RawMessage {
 }
 
 func TestTranscriptLeaf(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
 	tr.Init("n1", "n0", "n1", "n2")
 
 	tr.SendMsg("c1", "n1", map[string]any{"type": "topology", "msg_id": 1,
@@ -128,7 +128,7 @@ func TestTranscriptAckAtOnce(t *testing.T) {
 // read waited behind the gossip in the node's receive queue. Answered in a
 // goroutine each, the read's handler often took the state first.
 func TestReadAfterGossipSeesIt(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
 	tr.Init("n1", "n0", "n1", "n2")
 	for i := range 300 {
 		tr.SendMsg("n0", "n1", map[string]any{"type": "gossip", "seq": i, "values": []any{i}})
@@ -151,7 +151,7 @@ func TestReadAfterGossipSeesIt(t *testing.T) {
 // flush, FlushInterval after the node started, and nothing follows while
 // the leaves stay silent until the retransmission timeout.
 func TestTranscriptHubFlushes(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
 	tr.Init("n0", "n0", "n1", "n2")
 	tr.SendMsg("c2", "n0", map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
 	if out := tr.Next(); out.Type() != "broadcast_ok" {
@@ -159,9 +159,9 @@ func TestTranscriptHubFlushes(t *testing.T) {
 	}
 	to := map[string]bool{}
 	for range 2 {
-		out, ok := tr.NextWithin(2 * gossip.Latency.FlushInterval)
+		out, ok := tr.NextWithin(2 * gossip.Latency().FlushInterval)
 		if !ok {
-			t.Fatalf("no flush within %v (got %v)", 2*gossip.Latency.FlushInterval, to)
+			t.Fatalf("no flush within %v (got %v)", 2*gossip.Latency().FlushInterval, to)
 		}
 		if out.Type() != "gossip" || string(keys(t, out.RawBody)["values"]) != "[7]" {
 			t.Fatalf("want the flush of [7], got %s", out.Line)
@@ -171,14 +171,14 @@ func TestTranscriptHubFlushes(t *testing.T) {
 	if !to["n1"] || !to["n2"] {
 		t.Fatalf("flush went to %v, want n1 and n2", to)
 	}
-	tr.Quiet(3 * gossip.Latency.FlushInterval)
+	tr.Quiet(3 * gossip.Latency().FlushInterval)
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestTranscriptSingleNodeReadIsEmptyList(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Messages))
+	tr := nodetest.Start(t, newNode(gossip.Messages()))
 	tr.Init("n0", "n0")
 	tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": 1})
 	if out := tr.Next(); string(keys(t, out.RawBody)["messages"]) != "[]" {
@@ -198,15 +198,15 @@ func TestTranscriptSingleNodeReadIsEmptyList(t *testing.T) {
 
 func TestPresetFromEnv(t *testing.T) {
 	t.Setenv("GOSSIP_PRESET", "")
-	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Latency {
+	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Latency() {
 		t.Errorf("default: %+v, %v", cfg, err)
 	}
 	t.Setenv("GOSSIP_PRESET", "messages")
-	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages {
+	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages() {
 		t.Errorf("messages: %+v, %v", cfg, err)
 	}
 	t.Setenv("GOSSIP_PRESET", "messages-eager") // an alias
-	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages {
+	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages() {
 		t.Errorf("messages-eager: %+v, %v", cfg, err)
 	}
 	t.Setenv("GOSSIP_PRESET", "fast")
@@ -218,7 +218,7 @@ func TestPresetFromEnv(t *testing.T) {
 // Only small integers are stored: anything else is refused with error 12,
 // so no client can make a value every read and gossip batch carries.
 func TestBroadcastTakesOnlySmallIntegers(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
 	tr.Init("n0", "n0")
 	for i, bad := range []any{"x", 1.5, map[string]any{"a": 1}, []int{1}, nil, json.RawMessage("123456789012345678901234567890")} {
 		tr.SendMsg("c1", "n0", map[string]any{"type": "broadcast", "msg_id": i + 1, "message": bad})
@@ -233,7 +233,7 @@ func TestBroadcastTakesOnlySmallIntegers(t *testing.T) {
 // A read answers from the kept encoding, which follows every value learnt
 // since the last read, from clients and from gossip alike.
 func TestReadFollowsNewValues(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
 	tr.Init("n0", "n0", "n1")
 	read := func(id int, want string) {
 		t.Helper()
