@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -301,12 +302,30 @@ func TestAdmissionHugeBroadcastIsRefusedCheaply(t *testing.T) {
 	}
 	d := startDriven(t, "n0", "n1")
 	d.store(100)
+	// Built before measuring: making 60 MB stalls the driver's own
+	// goroutines (a 365 ms stall, all of it before the line was sent).
+	var huge bytes.Buffer
+	huge.Grow(60<<20 + 100)
+	huge.WriteString(`{"src":"c2","dest":"n0","body":{"type":"broadcast","message":"`)
+	for range 60 {
+		huge.WriteString(strings.Repeat("x", 1<<20))
+	}
+	huge.WriteString(`","msg_id":1}}` + "\n")
+	runtime.GC()
 	stop := make(chan struct{})
 	result := make(chan []float64)
 	go func() { result <- d.measure(stop) }()
 	time.Sleep(100 * time.Millisecond)
-	huge := `{"type":"broadcast","message":"` + strings.Repeat("x", 60<<20) + `"`
-	reply := d.callWithin("c2", huge, 1, 5*time.Second)
+	replied := make(chan []byte, 1)
+	d.mu.Lock()
+	d.waiting["c2/1"] = replied
+	d.mu.Unlock()
+	d.write(huge.Bytes())
+	var reply []byte
+	select {
+	case reply = <-replied:
+	case <-time.After(5 * time.Second):
+	}
 	time.Sleep(6 * time.Second) // two retransmission timeouts
 	close(stop)
 	lat := <-result
