@@ -1,6 +1,8 @@
 package node
 
 import (
+	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -103,6 +105,42 @@ func FuzzEnvelopeScanAgreesWithDecoder(f *testing.F) {
 		}
 		if n, err := parseMsgID(id); err == nil && h.hasMsgID && n != h.msgID && !strings.Contains(line, `\`) {
 			t.Fatalf("scan msg_id %d, decoder %d", n, h.msgID)
+		}
+	})
+}
+
+// FuzzHeaderFastAgreesWithDecoded: whenever the fast path takes a line,
+// it gets exactly the header that decoding into maps gets.
+func FuzzHeaderFastAgreesWithDecoded(f *testing.F) {
+	for _, seed := range []string{
+		`{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":5,"echo":"x"}}`,
+		`{"id":3,"src":"n1","dest":"n0","body":{"type":"gossip","values":[1,2,{"a":"]"}],"ack":3}}`,
+		`{"src":"n1","body":{"in_reply_to":7,"type":"read_ok","msg_id":8}}`,
+		`{"src":"c1","src":"c2","body":{"msg_id":1,"msg_id":2},"body":{"type":"x"}}`,
+		`{"s\u0072c":"c1","body":{"type":"x","msg_id":1}}`,
+		` { "src" : "c1" , "body" : { "type" : "t" , "msg_id" : -3 } } `,
+		`{"src":"c1","body":{"type":"","msg_id":1.5}}`,
+		`{"src":"c\u00e9","body":{"type":"x"}}`,
+		`{"src":"c1","body":{"type":7}}`,
+		`{"src":"c1","dest":null,"body":{}}`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		fast, ok := parseHeaderFast([]byte(line))
+		if !ok {
+			return
+		}
+		slow, err := parseHeaderDecoded([]byte(line))
+		if err != nil {
+			t.Fatalf("fast path took a line the decoder refuses (%v)", err)
+		}
+		if !bytes.Equal(fast.body, slow.body) {
+			t.Fatalf("body %s, decoder %s", fast.body, slow.body)
+		}
+		fast.body, slow.body = nil, nil
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast %+v, decoder %+v", fast, slow)
 		}
 	})
 }

@@ -42,8 +42,18 @@ const maxEchoedMsgID = 64
 
 // parseHeader returns an error describing why the line cannot be answered
 // at all; problems that can be answered (bad type, bad msg_id) show up as
-// typOK=false or badMsgID.
+// typOK=false or badMsgID. The common line takes parseHeaderFast; any
+// other goes through encoding/json's maps, whose semantics (exact keys,
+// the last of duplicate keys wins) the fast path keeps.
 func parseHeader(line []byte) (header, error) {
+	if h, ok := parseHeaderFast(line); ok {
+		return h, nil
+	}
+	return parseHeaderDecoded(line)
+}
+
+// parseHeaderDecoded is parseHeader by decoding the line into maps.
+func parseHeaderDecoded(line []byte) (header, error) {
 	var h header
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(line, &env); err != nil || env == nil {
