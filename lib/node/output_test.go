@@ -55,6 +55,16 @@ func TestOutputSmallLinesDoNotWaitBehindLargeOnes(t *testing.T) {
 	}
 	close(w.release)
 	<-blocked
+	// A writer returns once its line is queued; wait for the writer of
+	// the moment to have written everything.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		o.mu.Lock()
+		idle := !o.writing && len(o.pending) == 0
+		o.mu.Unlock()
+		if idle || time.Now().After(deadline) {
+			break
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	lines := strings.Split(strings.TrimSuffix(w.buf.String(), "\n"), "\n")
