@@ -9,15 +9,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"time"
-
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
 
 	"github.com/glomers/glomers/lib/gossip"
 	"github.com/glomers/glomers/lib/node"
@@ -59,14 +59,37 @@ type server struct {
 	// nothing runs while nothing is scheduled.
 	timer   *time.Timer
 	stopped bool // the node is shutting down: no more ticks
+	// readOK is the read reply encoded up to the values known so far,
+	// without its closing "]}", and encoded counts the values in it;
+	// reply is the whole reply for those values, made when a read finds
+	// new ones and never changed after. gossip only ever appends to
+	// Values, so a read encodes only the values new since the last read,
+	// and otherwise costs the copy of reply into the output: a flood of
+	// reads of 10k values does not encode 10k values per read.
+	readOK  []byte
+	encoded int
+	reply   node.Encoded
 }
+
+// maxLineBytes is far above the largest message this node is sent (a
+// gossip batch of MaxBatch small integers is ~20 KB; a topology of
+// Maelstrom's largest clusters a few KB) and keeps a hostile line from
+// costing more: node's default, 64 MiB, let one 60 MB broadcast grow the
+// node to 1 GB.
+const maxLineBytes = 1 << 20
+
+// maxValueBytes is the longest broadcast message accepted: Maelstrom's
+// broadcast workload sends small unique integers, and the node's bounds
+// (gossip batches, read replies) are sized for them.
+const maxValueBytes = 20 // -9223372036854775808
 
 func newNode(cfg gossip.Config) *node.Node {
 	n := node.New()
 	// No handler waits on anything, so serve messages in arrival order: a
 	// read delivered after a gossip message answers with its values.
 	n.InOrder = true
-	s := &server{n: n}
+	n.MaxLineBytes = maxLineBytes
+	s := &server{n: n, readOK: []byte(`{"type":"read_ok","messages":[`)}
 	n.OnInit(func(context.Context) error {
 		g, err := gossip.New(n.ID(), n.NodeIDs(), cfg, time.Now())
 		if err != nil {
@@ -99,37 +122,58 @@ func (s *server) topology(context.Context, node.Message) (any, error) {
 
 // broadcast stores the value and answers at once: the value is readable
 // from this step on, and spreading it is gossip's business, not the
-// client's wait. The reply goes out before the step's gossip.
+// client's wait. The reply goes out before the step's gossip. Only an
+// integer is stored (error 12 otherwise), so no client can make a value
+// that every read, gossip batch and retransmission then carries.
 func (s *server) broadcast(_ context.Context, req node.Message) (any, error) {
 	var body struct {
-		Message *gossip.Value `json:"message"`
+		Message json.RawMessage `json:"message"`
 	}
 	if err := node.Decode(req, &body); err != nil {
 		return nil, err
 	}
-	if body.Message == nil || *body.Message == "null" {
-		return nil, node.Errorf(maelstrom.MalformedRequest, "broadcast needs a message")
+	v, err := smallInteger(body.Message)
+	if err != nil {
+		return nil, node.Errorf(node.MalformedRequest, "broadcast message %s", err)
 	}
-	msgs := s.step(func(now time.Time) gossip.Ready { return s.g.Broadcast(*body.Message, now) })
+	msgs := s.step(func(now time.Time) gossip.Ready { return s.g.Broadcast(v, now) })
 	// Exactly type (in_reply_to is added): Maelstrom's schema rejects any
 	// other field.
-	if err := s.n.Reply(req, typeOnly{Type: "broadcast_ok"}); err != nil {
-		s.n.Logger.Error("answer broadcast", "src", req.Src, "err", err)
+	return node.ReplyThen(typeOnly{Type: "broadcast_ok"}, func() { s.send(msgs) }), nil
+}
+
+// smallInteger is the Value of a message that is a JSON integer in
+// int64's range, or an error saying what it is instead.
+func smallInteger(raw json.RawMessage) (gossip.Value, error) {
+	text := bytes.TrimSpace(raw)
+	switch {
+	case len(text) == 0 || string(text) == "null":
+		return "", fmt.Errorf("is missing")
+	case len(text) > maxValueBytes:
+		return "", fmt.Errorf("of %d bytes is not a small integer", len(text))
 	}
-	s.send(msgs)
-	return nil, nil
+	i, err := strconv.ParseInt(string(text), 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("%s is not a small integer", text)
+	}
+	return gossip.IntValue(i), nil
 }
 
-type readOK struct {
-	Type     string         `json:"type"`
-	Messages []gossip.Value `json:"messages"`
-}
-
+// read answers with every value, from the encoding kept in readOK.
 func (s *server) read(context.Context, node.Message) (any, error) {
 	s.mu.Lock()
-	vals := append(make([]gossip.Value, 0, len(s.g.Values())), s.g.Values()...)
-	s.mu.Unlock()
-	return readOK{Type: "read_ok", Messages: vals}, nil
+	defer s.mu.Unlock()
+	if vals := s.g.Values(); len(vals) > s.encoded || s.reply == nil {
+		for _, v := range vals[s.encoded:] {
+			if s.encoded > 0 {
+				s.readOK = append(s.readOK, ',')
+			}
+			s.readOK = append(s.readOK, v...)
+			s.encoded++
+		}
+		s.reply = append(append(node.Encoded(nil), s.readOK...), "]}"...)
+	}
+	return s.reply, nil
 }
 
 // gossip takes a peer's message. It never answers: gossip carries no

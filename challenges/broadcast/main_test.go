@@ -2,12 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
 	"github.com/glomers/glomers/lib/gossip"
+	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/node/nodetest"
 )
 
@@ -23,7 +23,7 @@ func keys(t *testing.T, raw json.RawMessage) map[string]json.RawMessage {
 }
 
 func TestTranscriptLeaf(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
 	tr.Init("n1", "n0", "n1", "n2")
 
 	tr.SendMsg("c1", "n1", map[string]any{"type": "topology", "msg_id": 1,
@@ -61,11 +61,11 @@ func TestTranscriptLeaf(t *testing.T) {
 	// Junk never stops the node, and peers never get error replies.
 	tr.SendMsg("n2", "n1", map[string]any{"type": "gossip", "seq": "x"})
 	tr.SendMsg("c2", "n1", map[string]any{"type": "broadcast", "msg_id": 4})
-	if out := tr.Next(); out.Type() != "error" || out.Int("code") != maelstrom.MalformedRequest {
+	if out := tr.Next(); out.Type() != "error" || out.Int("code") != node.MalformedRequest {
 		t.Fatalf("broadcast without message: %s", out.Line)
 	}
 	tr.SendMsg("c2", "n1", map[string]any{"type": "cas", "msg_id": 5})
-	if out := tr.Next(); out.Type() != "error" || out.Int("code") != maelstrom.NotSupported {
+	if out := tr.Next(); out.Type() != "error" || out.Int("code") != node.NotSupported {
 		t.Fatalf("unknown type: %s", out.Line)
 	}
 	tr.SendMsg("c2", "n1", map[string]any{"type": "read", "msg_id": 6})
@@ -128,7 +128,7 @@ func TestTranscriptAckAtOnce(t *testing.T) {
 // read waited behind the gossip in the node's receive queue. Answered in a
 // goroutine each, the read's handler often took the state first.
 func TestReadAfterGossipSeesIt(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
 	tr.Init("n1", "n0", "n1", "n2")
 	for i := range 300 {
 		tr.SendMsg("n0", "n1", map[string]any{"type": "gossip", "seq": i, "values": []any{i}})
@@ -151,7 +151,7 @@ func TestReadAfterGossipSeesIt(t *testing.T) {
 // flush, FlushInterval after the node started, and nothing follows while
 // the leaves stay silent until the retransmission timeout.
 func TestTranscriptHubFlushes(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
 	tr.Init("n0", "n0", "n1", "n2")
 	tr.SendMsg("c2", "n0", map[string]any{"type": "broadcast", "msg_id": 2, "message": 7})
 	if out := tr.Next(); out.Type() != "broadcast_ok" {
@@ -159,9 +159,9 @@ func TestTranscriptHubFlushes(t *testing.T) {
 	}
 	to := map[string]bool{}
 	for range 2 {
-		out, ok := tr.NextWithin(2 * gossip.Latency.FlushInterval)
+		out, ok := tr.NextWithin(2 * gossip.Latency().FlushInterval)
 		if !ok {
-			t.Fatalf("no flush within %v (got %v)", 2*gossip.Latency.FlushInterval, to)
+			t.Fatalf("no flush within %v (got %v)", 2*gossip.Latency().FlushInterval, to)
 		}
 		if out.Type() != "gossip" || string(keys(t, out.RawBody)["values"]) != "[7]" {
 			t.Fatalf("want the flush of [7], got %s", out.Line)
@@ -171,14 +171,14 @@ func TestTranscriptHubFlushes(t *testing.T) {
 	if !to["n1"] || !to["n2"] {
 		t.Fatalf("flush went to %v, want n1 and n2", to)
 	}
-	tr.Quiet(3 * gossip.Latency.FlushInterval)
+	tr.Quiet(3 * gossip.Latency().FlushInterval)
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestTranscriptSingleNodeReadIsEmptyList(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Messages))
+	tr := nodetest.Start(t, newNode(gossip.Messages()))
 	tr.Init("n0", "n0")
 	tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": 1})
 	if out := tr.Next(); string(keys(t, out.RawBody)["messages"]) != "[]" {
@@ -198,19 +198,60 @@ func TestTranscriptSingleNodeReadIsEmptyList(t *testing.T) {
 
 func TestPresetFromEnv(t *testing.T) {
 	t.Setenv("GOSSIP_PRESET", "")
-	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Latency {
+	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Latency() {
 		t.Errorf("default: %+v, %v", cfg, err)
 	}
 	t.Setenv("GOSSIP_PRESET", "messages")
-	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages {
+	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages() {
 		t.Errorf("messages: %+v, %v", cfg, err)
 	}
 	t.Setenv("GOSSIP_PRESET", "messages-eager") // an alias
-	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages {
+	if cfg, err := presetFromEnv(); err != nil || cfg != gossip.Messages() {
 		t.Errorf("messages-eager: %+v, %v", cfg, err)
 	}
 	t.Setenv("GOSSIP_PRESET", "fast")
 	if _, err := presetFromEnv(); err == nil {
 		t.Error("unknown preset accepted")
 	}
+}
+
+// Only small integers are stored: anything else is refused with error 12,
+// so no client can make a value every read and gossip batch carries.
+func TestBroadcastTakesOnlySmallIntegers(t *testing.T) {
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
+	tr.Init("n0", "n0")
+	for i, bad := range []any{"x", 1.5, map[string]any{"a": 1}, []int{1}, nil, json.RawMessage("123456789012345678901234567890")} {
+		tr.SendMsg("c1", "n0", map[string]any{"type": "broadcast", "msg_id": i + 1, "message": bad})
+		nodetest.WantError(t, tr.Next(), "c1", node.MalformedRequest, i+1)
+	}
+	tr.SendMsg("c1", "n0", map[string]any{"type": "broadcast", "msg_id": 10, "message": -9223372036854775808})
+	nodetest.WantBody(t, tr.Next(), "c1", `{"type":"broadcast_ok","in_reply_to":10}`)
+	tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": 11})
+	nodetest.WantBody(t, tr.Next(), "c1", `{"type":"read_ok","messages":[-9223372036854775808],"in_reply_to":11}`)
+}
+
+// A read answers from the kept encoding, which follows every value learnt
+// since the last read, from clients and from gossip alike.
+func TestReadFollowsNewValues(t *testing.T) {
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
+	tr.Init("n0", "n0", "n1")
+	read := func(id int, want string) {
+		t.Helper()
+		tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": id})
+		for {
+			out := tr.Next()
+			if out.Dest == "c1" {
+				nodetest.WantBody(t, out, "c1", `{"type":"read_ok","messages":`+want+`,"in_reply_to":`+strconv.Itoa(id)+`}`)
+				return
+			}
+		}
+	}
+	read(1, `[]`)
+	read(2, `[]`)
+	tr.SendMsg("c1", "n0", map[string]any{"type": "broadcast", "msg_id": 3, "message": 5})
+	nodetest.WantBody(t, tr.Next(), "c1", `{"type":"broadcast_ok","in_reply_to":3}`)
+	read(4, `[5]`)
+	tr.SendMsg("n1", "n0", map[string]any{"type": "gossip", "seq": 0, "values": []any{6, 7}, "ack": 0})
+	read(5, `[5,6,7]`)
+	read(6, `[5,6,7]`)
 }

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"os"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
 	"github.com/glomers/glomers/lib/counter"
 	"github.com/glomers/glomers/lib/kv"
 	"github.com/glomers/glomers/lib/node"
@@ -47,7 +45,7 @@ func newNode() *node.Node {
 			return nil, err
 		}
 		if body.Delta == nil {
-			return nil, node.Errorf(maelstrom.MalformedRequest, "add needs an integer delta")
+			return nil, node.Errorf(node.MalformedRequest, "add needs an integer delta")
 		}
 		if err := c.Add(ctx, *body.Delta); err != nil {
 			return nil, err

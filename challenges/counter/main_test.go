@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
 	"github.com/glomers/glomers/lib/kv"
 	"github.com/glomers/glomers/lib/kv/kvtest"
+	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/node/nodetest"
 )
 
@@ -63,7 +62,7 @@ func TestTranscript(t *testing.T) {
 	// node re-reads its share, so its next add builds on 11.
 	store.Drop["cas"] = true
 	out = store.RoundTrip(tr, "c1", "n0", map[string]any{"type": "add", "msg_id": 8, "delta": 1})
-	if out.Type() != "error" || out.Int("code") != maelstrom.Timeout || out.Int("in_reply_to") != 8 {
+	if out.Type() != "error" || out.Int("code") != node.Timeout || out.Int("in_reply_to") != 8 {
 		t.Fatalf("add with an unanswered cas: want error 0, got %s", out.Line)
 	}
 	store.WantCalls("cas counter-n0 10 11 create", "read counter-n0")
@@ -71,7 +70,7 @@ func TestTranscript(t *testing.T) {
 
 	// Maelstrom's error codes for what the node cannot serve.
 	out = store.RoundTrip(tr, "c1", "n0", map[string]any{"type": "cas", "msg_id": 9, "key": 1, "from": 1, "to": 2})
-	nodetest.WantError(t, out, "c1", maelstrom.NotSupported, 9)
+	nodetest.WantError(t, out, "c1", node.NotSupported, 9)
 	for i, bad := range []map[string]any{
 		{"type": "add", "msg_id": 10},                 // no delta
 		{"type": "add", "msg_id": 11, "delta": "one"}, // not an integer
@@ -83,7 +82,7 @@ func TestTranscript(t *testing.T) {
 		{"type": "add", "msg_id": 17, "delta": json.RawMessage(`9223372036854775808`)},
 	} {
 		out = store.RoundTrip(tr, "c1", "n0", bad)
-		nodetest.WantError(t, out, "c1", maelstrom.MalformedRequest, 10+i)
+		nodetest.WantError(t, out, "c1", node.MalformedRequest, 10+i)
 	}
 	store.WantCalls()
 	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"add","msg_id":14,`)

@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"os"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
 	"github.com/glomers/glomers/lib/node"
 )
 
@@ -41,7 +39,7 @@ func echo(_ context.Context, req node.Message) (any, error) {
 		return nil, err
 	}
 	if body.Echo == nil {
-		return nil, node.Errorf(maelstrom.MalformedRequest, "echo request has no echo field")
+		return nil, node.Errorf(node.MalformedRequest, "echo request has no echo field")
 	}
 	return echoOK{Type: "echo_ok", Echo: body.Echo}, nil
 }

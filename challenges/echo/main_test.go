@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
+	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/node/nodetest"
 )
 
@@ -36,11 +35,11 @@ func TestTranscript(t *testing.T) {
 	}
 
 	tr.SendMsg("c4", "n0", map[string]any{"type": "generate", "msg_id": 9})
-	if out := tr.Next(); out.Type() != "error" || out.Int("code") != maelstrom.NotSupported || out.Int("in_reply_to") != 9 {
+	if out := tr.Next(); out.Type() != "error" || out.Int("code") != node.NotSupported || out.Int("in_reply_to") != 9 {
 		t.Fatalf("unknown type: want error 10, got %s", out.Line)
 	}
 	tr.SendMsg("c4", "n0", map[string]any{"type": "echo", "msg_id": 10})
-	if out := tr.Next(); out.Type() != "error" || out.Int("code") != maelstrom.MalformedRequest {
+	if out := tr.Next(); out.Type() != "error" || out.Int("code") != node.MalformedRequest {
 		t.Fatalf("echo without payload: want error 12, got %s", out.Line)
 	}
 	tr.Send(`{"src":"c4","dest":"n0","body":{"type":"echo","msg_id":11,`)

@@ -23,7 +23,7 @@ func keys(t *testing.T, raw json.RawMessage) map[string]json.RawMessage {
 }
 
 func TestTranscript(t *testing.T) {
-	tr := nodetest.Start(t, newNode(gossip.Latency))
+	tr := nodetest.Start(t, newNode(gossip.Latency()))
 	tr.Init("n1", "n0", "n1", "n2")
 
 	// A leaf answers add_ok (exactly type and in_reply_to), then hands the

@@ -24,8 +24,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
 	"github.com/glomers/glomers/lib/kv"
 	"github.com/glomers/glomers/lib/logstore"
 	"github.com/glomers/glomers/lib/node"
@@ -99,7 +97,7 @@ func decodeSend(req node.Message) (sendReq, error) {
 		return sendReq{}, err
 	}
 	if b.Key == nil || b.Msg == nil {
-		return sendReq{}, node.Errorf(maelstrom.MalformedRequest, "send needs key and msg")
+		return sendReq{}, node.Errorf(node.MalformedRequest, "send needs key and msg")
 	}
 	return sendReq{Key: *b.Key, Msg: b.Msg}, nil
 }

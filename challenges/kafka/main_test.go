@@ -9,11 +9,10 @@ import (
 	"testing"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
 	"github.com/glomers/glomers/lib/kv"
 	"github.com/glomers/glomers/lib/kv/kvtest"
 	"github.com/glomers/glomers/lib/logstore"
+	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/node/nodetest"
 )
 
@@ -48,7 +47,7 @@ func TestTranscriptOwnerSingleNode(t *testing.T) {
 	nodetest.WantBody(t, ask(commit(9, map[string]int{"1": 0})), "c1", `{"type":"commit_offsets_ok","in_reply_to":9}`)
 	nodetest.WantBody(t, ask(list(10, "1", "2", "3")), "c1", `{"type":"list_committed_offsets_ok","offsets":{"1":1,"2":0},"in_reply_to":10}`)
 
-	nodetest.WantError(t, ask(map[string]any{"type": "fetch_committed_offsets", "msg_id": 11, "keys": []string{"1"}}), "c1", maelstrom.NotSupported, 11)
+	nodetest.WantError(t, ask(map[string]any{"type": "fetch_committed_offsets", "msg_id": 11, "keys": []string{"1"}}), "c1", node.NotSupported, 11)
 	for i, bad := range []map[string]any{
 		{"type": "send", "msg_id": 12, "key": "1"},                                    // no msg
 		{"type": "send", "msg_id": 13, "key": 1, "msg": 5},                            // key not a string
@@ -58,7 +57,7 @@ func TestTranscriptOwnerSingleNode(t *testing.T) {
 		{"msg_id": 17, "key": "1", "msg": 5},                                          // no type
 		{"type": "send", "msg_id": 18, "msg": 5},                                      // no key
 	} {
-		nodetest.WantError(t, ask(bad), "c1", maelstrom.MalformedRequest, 12+i)
+		nodetest.WantError(t, ask(bad), "c1", node.MalformedRequest, 12+i)
 	}
 	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"send","msg_id":19,`)
 	tr.Quiet(20 * time.Millisecond)
@@ -127,13 +126,13 @@ func TestTranscriptOwnerForwards(t *testing.T) {
 	if fwd := tr0.Next(); fwd.Dest != "n1" || fwd.Type() != "owner_send" {
 		t.Fatalf("want owner_send to n1, got %s", fwd.Line)
 	}
-	nodetest.WantError(t, tr0.Next(), "c1", maelstrom.Timeout, 8)
+	nodetest.WantError(t, tr0.Next(), "c1", node.Timeout, 8)
 
 	// Forwarding nodes refuse what they cannot serve, and keep going.
 	tr0.SendMsg("c1", "n0", map[string]any{"type": "owner_bogus", "msg_id": 9})
-	nodetest.WantError(t, tr0.Next(), "c1", maelstrom.NotSupported, 9)
+	nodetest.WantError(t, tr0.Next(), "c1", node.NotSupported, 9)
 	tr0.SendMsg("c1", "n0", map[string]any{"type": "send", "msg_id": 10, "key": remote})
-	nodetest.WantError(t, tr0.Next(), "c1", maelstrom.MalformedRequest, 10) // refused before forwarding
+	nodetest.WantError(t, tr0.Next(), "c1", node.MalformedRequest, 10) // refused before forwarding
 	tr0.SendMsg("c1", "n0", send(11, local, json.RawMessage(`2`)))
 	nodetest.WantBody(t, tr0.Next(), "c1", `{"type":"send_ok","offset":1,"in_reply_to":11}`)
 
@@ -142,7 +141,7 @@ func TestTranscriptOwnerForwards(t *testing.T) {
 	for i, typ := range []string{"owner_send", "owner_poll", "owner_commit", "owner_list"} {
 		tr0.SendMsg("c1", "n0", map[string]any{"type": typ, "msg_id": 20 + i, "key": local, "msg": 666,
 			"offsets": map[string]any{local: 5}, "keys": []string{local}})
-		nodetest.WantError(t, tr0.Next(), "c1", maelstrom.NotSupported, 20+i)
+		nodetest.WantError(t, tr0.Next(), "c1", node.NotSupported, 20+i)
 	}
 	tr0.SendMsg("c1", "n0", map[string]any{"type": "poll", "msg_id": 30, "offsets": map[string]any{local: 0}})
 	if out := tr0.Next(); strings.Contains(out.Line, "666") {
@@ -197,11 +196,11 @@ func TestTranscriptKV(t *testing.T) {
 	store.WantCalls("read commit/7", "read commit/8")
 
 	out = store.RoundTrip(tr, "c1", "n0", map[string]any{"type": "owner_send", "msg_id": 9, "key": "7", "msg": 1})
-	nodetest.WantError(t, out, "c1", maelstrom.NotSupported, 9)
+	nodetest.WantError(t, out, "c1", node.NotSupported, 9)
 	out = store.RoundTrip(tr, "c1", "n0", map[string]any{"type": "poll", "msg_id": 10, "offsets": map[string]any{"7": "zero"}})
-	nodetest.WantError(t, out, "c1", maelstrom.MalformedRequest, 10)
+	nodetest.WantError(t, out, "c1", node.MalformedRequest, 10)
 	out = store.RoundTrip(tr, "c1", "n0", map[string]any{"type": "send", "msg_id": 11, "key": "7"})
-	nodetest.WantError(t, out, "c1", maelstrom.MalformedRequest, 11)
+	nodetest.WantError(t, out, "c1", node.MalformedRequest, 11)
 	store.WantCalls()
 	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"poll","msg_id":12,`)
 	tr.Quiet(20 * time.Millisecond)

@@ -12,15 +12,9 @@ import (
 	"sync"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
 	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/txn"
 )
-
-// replicateEvery is how often the node ticks its store; the store's own
-// FlushEvery decides what a tick sends.
-var replicateEvery = txn.DefaultConfig.FlushEvery
 
 func main() {
 	if err := newNode().Run(); err != nil {
@@ -35,20 +29,27 @@ type txnOK struct {
 }
 
 // server wires one txn.Store to the node. mu serialises the store's
-// events, as lib/ protocol types expect; no call holds it across I/O.
+// steps, as lib/ protocol types expect, and guards timer and stopped; no
+// call holds it across I/O.
 type server struct {
 	n     *node.Node
 	mu    sync.Mutex
 	store *txn.Store // set by init, before any handler or tick runs
+	// timer calls tick at the latest Ready.NextTick; nothing runs while
+	// nothing waits to be replicated.
+	timer   *time.Timer
+	stopped bool // the node is shutting down: no more ticks
 }
 
 func newNode() *node.Node {
 	s := &server{n: node.New()}
+	// No handler waits on anything, so serve messages in arrival order: a
+	// txn delivered after a replicate message reads what it carried.
+	s.n.InOrder = true
 	s.n.OnInit(s.init)
 	s.n.Handle("txn", s.txn)
 	s.n.HandlePeer(txn.TypeReplicate, s.replicate)
 	s.n.HandlePeer(txn.TypeAck, s.ack)
-	s.n.Every(replicateEvery, s.tick)
 	return s.n
 }
 
@@ -59,7 +60,10 @@ func (s *server) init(context.Context) error {
 	}
 	s.mu.Lock()
 	s.store = st
+	s.timer = time.AfterFunc(time.Hour, s.tick)
+	s.timer.Stop()
 	s.mu.Unlock()
+	s.n.Go(s.stopAtShutdown)
 	return nil
 }
 
@@ -71,16 +75,20 @@ func (s *server) txn(_ context.Context, req node.Message) (any, error) {
 		return nil, err
 	}
 	if body.Txn == nil {
-		return nil, node.Errorf(maelstrom.MalformedRequest, "txn request has no txn list")
+		return nil, node.Errorf(node.MalformedRequest, "txn request has no txn list")
 	}
-	s.mu.Lock()
-	done, err := s.store.Commit(body.Txn)
-	s.mu.Unlock()
+	var done []txn.Mop
+	var err error
+	out := s.step(func(now time.Time) txn.Ready {
+		var r txn.Ready
+		done, r, err = s.store.Commit(body.Txn, now)
+		return r
+	})
 	if err != nil {
 		// Nothing was applied: a definite failure.
-		return nil, node.Errorf(maelstrom.TemporarilyUnavailable, "%v", err)
+		return nil, node.Errorf(node.TemporarilyUnavailable, "%v", err)
 	}
-	return txnOK{Type: "txn_ok", Txn: done}, nil
+	return node.ReplyThen(txnOK{Type: "txn_ok", Txn: done}, func() { s.send(out) }), nil
 }
 
 func (s *server) replicate(_ context.Context, req node.Message) (any, error) {
@@ -88,16 +96,17 @@ func (s *server) replicate(_ context.Context, req node.Message) (any, error) {
 	if err := node.Decode(req, &body); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	ack, err := s.store.HandleReplicate(req.Src, body)
-	s.mu.Unlock()
+	var err error
+	out := s.step(func(now time.Time) txn.Ready {
+		var r txn.Ready
+		r, err = s.store.HandleReplicate(req.Src, body, now)
+		return r
+	})
 	if err != nil {
 		// Replication carries no msg_id, so this is logged, not answered.
-		return nil, node.Errorf(maelstrom.MalformedRequest, "%v", err)
+		return nil, node.Errorf(node.MalformedRequest, "%v", err)
 	}
-	if err := s.n.Send(req.Src, ack); err != nil {
-		slog.Warn("send replication ack", "to", req.Src, "err", err)
-	}
+	s.send(out)
 	return nil, nil
 }
 
@@ -106,19 +115,45 @@ func (s *server) ack(_ context.Context, req node.Message) (any, error) {
 	if err := node.Decode(req, &body); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.store.HandleAck(req.Src, body)
-	s.mu.Unlock()
+	s.send(s.step(func(now time.Time) txn.Ready { return s.store.HandleAck(req.Src, body, now) }))
 	return nil, nil
 }
 
-func (s *server) tick(context.Context) {
+// step runs one store step and schedules the next tick in the same
+// critical section, so a later step's NextTick is never overwritten by an
+// earlier one's, and returns the messages to send.
+func (s *server) step(fn func(now time.Time) txn.Ready) []txn.Outbound {
 	s.mu.Lock()
-	out := s.store.Tick(time.Now())
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	r := fn(now)
+	switch {
+	case s.stopped:
+	case r.NextTick.IsZero():
+		s.timer.Stop()
+	default:
+		s.timer.Reset(r.NextTick.Sub(now))
+	}
+	return r.Messages
+}
+
+func (s *server) send(out []txn.Outbound) {
 	for _, o := range out {
 		if err := s.n.Send(o.To, o.Body); err != nil {
 			slog.Warn("send replication", "to", o.To, "err", err)
 		}
 	}
+}
+
+// tick gives the store the time: flushes and resends. It runs on the
+// timer's own goroutine; one that fires early only finds nothing due.
+func (s *server) tick() { s.send(s.step(s.store.Tick)) }
+
+// stopAtShutdown stops the ticks once stdin has ended.
+func (s *server) stopAtShutdown(ctx context.Context) {
+	<-ctx.Done()
+	s.mu.Lock()
+	s.stopped = true
+	s.timer.Stop()
+	s.mu.Unlock()
 }

@@ -5,10 +5,14 @@ import (
 	"testing"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
+	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/node/nodetest"
+	"github.com/glomers/glomers/lib/txn"
 )
+
+// replicateEvery is the store's flush interval: how often replication
+// goes out while a peer lacks entries.
+var replicateEvery = txn.DefaultConfig.FlushEvery
 
 // n0 of a two-node cluster; the test plays the client and the peer n1.
 func TestTranscript(t *testing.T) {
@@ -97,7 +101,7 @@ func TestTranscript(t *testing.T) {
 		}
 	}
 	tr.SendMsg("c1", "n0", map[string]any{"type": "read", "msg_id": 100, "key": 1})
-	nodetest.WantError(t, next(), "c1", maelstrom.NotSupported, 100)
+	nodetest.WantError(t, next(), "c1", node.NotSupported, 100)
 	for i, bad := range []string{
 		`{"type":"txn","msg_id":101}`,                         // no txn
 		`{"type":"txn","msg_id":102,"txn":"r"}`,               // not a list
@@ -109,7 +113,7 @@ func TestTranscript(t *testing.T) {
 		`{"msg_id":108,"txn":[]}`,                             // no type
 	} {
 		tr.Send(`{"src":"c1","dest":"n0","body":` + bad + `}`)
-		nodetest.WantError(t, next(), "c1", maelstrom.MalformedRequest, 101+i)
+		nodetest.WantError(t, next(), "c1", node.MalformedRequest, 101+i)
 	}
 	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"txn","msg_id":109,`)
 
@@ -148,7 +152,7 @@ func TestHostileReplication(t *testing.T) {
 	}
 	// From a client: refused, with or without a msg_id, and not applied.
 	tr.SendMsg("c5", "n0", map[string]any{"type": "txn_replicate", "msg_id": 7, "origin": "c5", "entries": entries(1)})
-	nodetest.WantError(t, tr.Next(), "c5", maelstrom.NotSupported, 7)
+	nodetest.WantError(t, tr.Next(), "c5", node.NotSupported, 7)
 	tr.SendMsg("c5", "n0", map[string]any{"type": "txn_replicate", "origin": "n1", "entries": entries(1)})
 	tr.SendMsg("c5", "n0", map[string]any{"type": "txn_replicate_ack", "origin": "n0", "upto": 1})
 	tr.Quiet(quiet)
@@ -188,3 +192,22 @@ func TestHostileReplication(t *testing.T) {
 }
 
 const quiet = 100 * time.Millisecond
+
+// A txn delivered after a replicate message reads what it carried: the
+// node serves messages in arrival order (node.InOrder).
+func TestTxnAfterReplicateSeesIt(t *testing.T) {
+	tr := nodetest.Start(t, newNode())
+	tr.Init("n0", "n0", "n1")
+	for i := 1; i <= 20; i++ {
+		tr.Send(`{"src":"n1","dest":"n0","body":{"type":"txn_replicate","origin":"n1","entries":[{"seq":` + itoa(i) +
+			`,"ts":{"t":` + itoa(i) + `,"n":"n1"},"w":[{"k":1,"v":` + itoa(i) + `}]}]}}` + "\n" +
+			`{"src":"c1","dest":"n0","body":{"type":"txn","msg_id":` + itoa(i) + `,"txn":[["r",1,null]]}}`)
+		for {
+			out := tr.Next()
+			if out.Dest == "c1" {
+				nodetest.WantBody(t, out, "c1", `{"type":"txn_ok","txn":[["r",1,`+itoa(i)+`]],"in_reply_to":`+itoa(i)+`}`)
+				break
+			}
+		}
+	}
+}

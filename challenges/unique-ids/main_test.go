@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
-
+	"github.com/glomers/glomers/lib/node"
 	"github.com/glomers/glomers/lib/node/nodetest"
 )
 
@@ -34,11 +33,11 @@ func TestTranscript(t *testing.T) {
 		}
 
 		tr.SendMsg("c7", id, map[string]any{"type": "echo", "msg_id": 500, "echo": 1})
-		if out := tr.Next(); out.Type() != "error" || out.Int("code") != maelstrom.NotSupported {
+		if out := tr.Next(); out.Type() != "error" || out.Int("code") != node.NotSupported {
 			t.Fatalf("%s: unknown type: want error 10, got %s", id, out.Line)
 		}
 		tr.Send(`{"src":"c7","dest":"` + id + `","body":{"msg_id":501}}`)
-		if out := tr.Next(); out.Type() != "error" || out.Int("code") != maelstrom.MalformedRequest || out.Int("in_reply_to") != 501 {
+		if out := tr.Next(); out.Type() != "error" || out.Int("code") != node.MalformedRequest || out.Int("in_reply_to") != 501 {
 			t.Fatalf("%s: body without type: want error 12, got %s", id, out.Line)
 		}
 		tr.Send(`{not json`)

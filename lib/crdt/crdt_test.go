@@ -82,7 +82,7 @@ func counterSim(seed uint64, cfg gossip.Config) *sim {
 // updates; after the heal every replica reaches the total of every add,
 // within a few retransmission timeouts. Message duplication is harmless.
 func TestCounterConvergesAfterPartition(t *testing.T) {
-	for _, cfg := range []gossip.Config{gossip.Latency, gossip.Messages} {
+	for _, cfg := range []gossip.Config{gossip.Latency(), gossip.Messages()} {
 		for seed := range uint64(4) {
 			s := counterSim(seed, cfg)
 			s.dupProb = 0.1
@@ -120,7 +120,7 @@ func TestCounterConvergesAfterPartition(t *testing.T) {
 // Values that are not components (a broken peer) are counted and ignored.
 func TestCounterIgnoresMalformedComponents(t *testing.T) {
 	now := time.Unix(0, 0)
-	c, err := NewCounter("n2", []string{"n1", "n2"}, gossip.Latency, now)
+	c, err := NewCounter("n2", []string{"n1", "n2"}, gossip.Latency(), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestCounterIgnoresMalformedComponents(t *testing.T) {
 func TestGSetConvergesAfterPartition(t *testing.T) {
 	for seed := range uint64(4) {
 		s := newSim(seed, five, func(self string, now time.Time) replica {
-			g, err := NewGSet(self, five, gossip.Latency, now)
+			g, err := NewGSet(self, five, gossip.Latency(), now)
 			if err != nil {
 				panic(err)
 			}
@@ -179,7 +179,7 @@ func TestGSetConvergesAfterPartition(t *testing.T) {
 func ExampleCounter() {
 	now := time.Unix(0, 0)
 	// n2 is a leaf: it sends its new component to the hub, n1, at once.
-	c, _ := NewCounter("n2", []string{"n1", "n2"}, gossip.Latency, now)
+	c, _ := NewCounter("n2", []string{"n1", "n2"}, gossip.Latency(), now)
 	r := c.Add(-2, now)
 	fmt.Println(c.Value(), r.Messages[0].To, r.Messages[0].Body.Values)
 	// Output: -2 n1 [{"node":"n2","p":0,"n":2}]

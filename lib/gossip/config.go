@@ -56,14 +56,17 @@ const (
 // 100 ms they race it and half of them wait a whole interval; at 120 ms
 // they arrive 40 ms before it, a margin that also absorbs the CPU wait of
 // 24 leaves woken at once on two cores (110 ms left 20 ms, and a tail;
-// see README.md).
-var Latency = Config{
-	FlushInterval:     120 * time.Millisecond,
-	AlignLeaves:       false,
-	AlignMargin:       20 * time.Millisecond,
-	AckDelay:          ackDelay,
-	RetransmitTimeout: retransmitTimeout,
-	MaxBatch:          maxBatch,
+// see README.md). Each call returns a fresh Config, so a caller that
+// tunes its copy changes no one else's.
+func Latency() Config {
+	return Config{
+		FlushInterval:     120 * time.Millisecond,
+		AlignLeaves:       false,
+		AlignMargin:       20 * time.Millisecond,
+		AckDelay:          ackDelay,
+		RetransmitTimeout: retransmitTimeout,
+		MaxBatch:          maxBatch,
+	}
 }
 
 // Messages is the star tuned for Fly.io's 3e: aligned leaves and a 470 ms
@@ -73,40 +76,42 @@ var Latency = Config{
 // one round of batching wait at the leaf. The 30 ms margin absorbs the
 // jitter that would otherwise make a batch miss its flush and wait a
 // second round.
-var Messages = Config{
-	FlushInterval:     470 * time.Millisecond,
-	AlignLeaves:       true,
-	AlignMargin:       30 * time.Millisecond,
-	AckDelay:          ackDelay,
-	RetransmitTimeout: retransmitTimeout,
-	MaxBatch:          maxBatch,
+func Messages() Config {
+	return Config{
+		FlushInterval:     470 * time.Millisecond,
+		AlignLeaves:       true,
+		AlignMargin:       30 * time.Millisecond,
+		AckDelay:          ackDelay,
+		RetransmitTimeout: retransmitTimeout,
+		MaxBatch:          maxBatch,
+	}
 }
 
 // LatencyEager is the configuration the Maelstrom reference runs in
 // tools/workbench/maelstromstore/testdata were made with (GOSSIP_PRESET
 // latency-eager): Latency with a 100 ms flush.
-var LatencyEager = func() Config {
-	c := Latency
+func LatencyEager() Config {
+	c := Latency()
 	c.FlushInterval = 100 * time.Millisecond
 	return c
-}()
+}
 
-// presets maps GOSSIP_PRESET names to configs. latency-eager and
-// messages-eager are the names stored command lines use.
-var presets = map[string]Config{
+// presets maps GOSSIP_PRESET names to the constructors of their configs.
+// latency-eager and messages-eager are the names stored command lines use.
+var presets = map[string]func() Config{
 	"latency":        Latency,
 	"messages":       Messages,
 	"latency-eager":  LatencyEager,
 	"messages-eager": Messages,
 }
 
-// Preset returns the named preset (see PresetNames).
+// Preset returns a fresh copy of the named preset (see PresetNames).
 func Preset(name string) (Config, error) {
-	cfg, ok := presets[name]
+	preset, ok := presets[name]
 	if !ok {
 		return Config{}, fmt.Errorf("unknown gossip preset %q (known: %v)", name, PresetNames())
 	}
-	return cfg, nil
+	return preset(), nil
 }
 
 // PresetNames lists the known presets, sorted.

@@ -15,7 +15,7 @@ var t0 = time.Unix(1000, 0)
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
 // testPresets are the distinct presets (PresetNames also lists aliases).
-var testPresets = map[string]Config{"latency": Latency, "messages": Messages}
+var testPresets = map[string]Config{"latency": Latency(), "messages": Messages()}
 
 func mustNew(t *testing.T, self string, nodes []string, cfg Config) *Gossip {
 	t.Helper()
@@ -57,7 +57,7 @@ func TestPresets(t *testing.T) {
 	if _, err := Preset("fastest"); err == nil {
 		t.Error("unknown preset accepted")
 	}
-	bad := Latency
+	bad := Latency()
 	bad.AckDelay = bad.RetransmitTimeout
 	if bad.Validate() == nil {
 		t.Error("AckDelay ≥ RetransmitTimeout accepted")
@@ -68,7 +68,7 @@ func TestPresets(t *testing.T) {
 }
 
 func TestSingleNodeKeepsValuesAndSendsNothing(t *testing.T) {
-	g := mustNew(t, "n0", []string{"n0"}, Latency)
+	g := mustNew(t, "n0", []string{"n0"}, Latency())
 	for i := range 3 {
 		if out := g.Broadcast(IntValue(int64(i)), t0).Messages; len(out) != 0 {
 			t.Fatalf("single node sent %v", out)
@@ -122,32 +122,32 @@ func TestBroadcastIsReadableInTheSameStep(t *testing.T) {
 // and an idle cluster asks for none.
 func TestReadyNextTick(t *testing.T) {
 	nodes := []string{"n0", "n1", "n2"}
-	hub := mustNew(t, "n0", nodes, Latency)
-	leaves := []*Gossip{mustNew(t, "n1", nodes, Latency), mustNew(t, "n2", nodes, Latency)}
+	hub := mustNew(t, "n0", nodes, Latency())
+	leaves := []*Gossip{mustNew(t, "n1", nodes, Latency()), mustNew(t, "n2", nodes, Latency())}
 	if r := hub.Tick(t0); len(r.Messages) != 0 || !r.NextTick.IsZero() {
 		t.Fatalf("idle hub: %+v, want nothing to do", r)
 	}
 	r := hub.Broadcast("1", t0.Add(ms(10)))
-	if flush := t0.Add(Latency.FlushInterval); len(r.Messages) != 0 || !r.NextTick.Equal(flush) {
+	if flush := t0.Add(Latency().FlushInterval); len(r.Messages) != 0 || !r.NextTick.Equal(flush) {
 		t.Fatalf("hub broadcast: %+v, want no message and NextTick at the flush %v", r, flush)
 	}
 	flushed := r.NextTick
 	r = hub.Tick(flushed)
-	if len(r.Messages) != 2 || !r.NextTick.Equal(flushed.Add(Latency.RetransmitTimeout)) {
+	if len(r.Messages) != 2 || !r.NextTick.Equal(flushed.Add(Latency().RetransmitTimeout)) {
 		t.Fatalf("flush: %+v, want 2 messages and NextTick at the retransmit timeout", r)
 	}
 	flush := r.Messages
 	arrive := flushed.Add(ms(100))
 	for i, leaf := range leaves {
 		lr := leaf.Receive("n0", to(t, flush, leaf.self), arrive)
-		if len(lr.Messages) != 0 || !lr.NextTick.Equal(arrive.Add(Latency.AckDelay)) {
+		if len(lr.Messages) != 0 || !lr.NextTick.Equal(arrive.Add(Latency().AckDelay)) {
 			t.Fatalf("leaf %d: %+v, want no message and NextTick at the bare ack", i, lr)
 		}
 		lr = leaf.Tick(lr.NextTick)
 		if len(lr.Messages) != 1 || lr.Messages[0].Body.Ack != 1 || !lr.NextTick.IsZero() {
 			t.Fatalf("leaf %d ack: %+v, want one bare ack of 1 and nothing more", i, lr)
 		}
-		r = hub.Receive(leaf.self, lr.Messages[0].Body, arrive.Add(Latency.AckDelay+ms(100)))
+		r = hub.Receive(leaf.self, lr.Messages[0].Body, arrive.Add(Latency().AckDelay+ms(100)))
 	}
 	if len(r.Messages) != 0 || !r.NextTick.IsZero() {
 		t.Fatalf("hub after both acks: %+v, want nothing to do", r)
@@ -171,9 +171,9 @@ func to(t *testing.T, out []Outbound, peer string) Message {
 
 func TestUnalignedLeafSendsAtOnceAndHubBatches(t *testing.T) {
 	nodes := []string{"n0", "n1", "n2"}
-	hub := mustNew(t, "n0", nodes, Latency)
-	flush := Latency.FlushInterval
-	leaf := mustNew(t, "n1", nodes, Latency)
+	hub := mustNew(t, "n0", nodes, Latency())
+	flush := Latency().FlushInterval
+	leaf := mustNew(t, "n1", nodes, Latency())
 
 	out := leaf.Broadcast("7", t0).Messages
 	if len(out) != 1 || out[0].To != "n0" || !slices.Equal(out[0].Body.Values, []Value{"7"}) || out[0].Body.Seq != 0 {
@@ -208,15 +208,15 @@ func TestUnalignedLeafSendsAtOnceAndHubBatches(t *testing.T) {
 
 func TestBareAckAfterDelayAndImmediateAckOfRetransmission(t *testing.T) {
 	nodes := []string{"n0", "n1"}
-	leaf := mustNew(t, "n1", nodes, Latency)
+	leaf := mustNew(t, "n1", nodes, Latency())
 	m := Message{Type: MessageType, Seq: 0, Values: []Value{"1", "2"}}
 	if out := leaf.Receive("n0", m, t0).Messages; len(out) != 0 {
 		t.Fatalf("leaf acked at once: %+v", out)
 	}
-	if out := leaf.Tick(t0.Add(Latency.AckDelay - time.Millisecond)).Messages; len(out) != 0 {
+	if out := leaf.Tick(t0.Add(Latency().AckDelay - time.Millisecond)).Messages; len(out) != 0 {
 		t.Fatalf("leaf acked before AckDelay: %+v", out)
 	}
-	out := leaf.Tick(t0.Add(Latency.AckDelay)).Messages
+	out := leaf.Tick(t0.Add(Latency().AckDelay)).Messages
 	if len(out) != 1 || out[0].Body.Ack != 2 || len(out[0].Body.Values) != 0 {
 		t.Fatalf("want one bare ack of 2, got %+v", out)
 	}
@@ -232,9 +232,9 @@ func TestBareAckAfterDelayAndImmediateAckOfRetransmission(t *testing.T) {
 
 func TestRetransmitProbesUnreachablePeerOncePerTimeout(t *testing.T) {
 	nodes := []string{"n0", "n1"}
-	leaf := mustNew(t, "n1", nodes, Latency)
+	leaf := mustNew(t, "n1", nodes, Latency())
 	leaf.Broadcast("1", t0)
-	rt := Latency.RetransmitTimeout
+	rt := Latency().RetransmitTimeout
 	if out := leaf.Tick(t0.Add(rt - time.Millisecond)).Messages; len(out) != 0 {
 		t.Fatalf("retransmitted early: %+v", out)
 	}
@@ -265,7 +265,7 @@ func TestRetransmitProbesUnreachablePeerOncePerTimeout(t *testing.T) {
 }
 
 func TestAckBeyondStreamIsClamped(t *testing.T) {
-	leaf := mustNew(t, "n1", []string{"n0", "n1"}, Latency)
+	leaf := mustNew(t, "n1", []string{"n0", "n1"}, Latency())
 	leaf.Broadcast("1", t0)
 	leaf.Receive("n0", Message{Type: MessageType, Ack: 99}, t0)
 	out := leaf.Broadcast("2", t0).Messages
@@ -292,7 +292,7 @@ func TestOutOfOrderSpansMerge(t *testing.T) {
 }
 
 func TestAlignedLeafLearnsTheHubsPhase(t *testing.T) {
-	s := newSim(5, Messages, 1)
+	s := newSim(5, Messages(), 1)
 	s.workload3d(20, 5*time.Second)
 	// After a few rounds, each leaf's batches should arrive at the hub
 	// about AlignMargin before its flush.
@@ -306,14 +306,14 @@ func TestAlignedLeafLearnsTheHubsPhase(t *testing.T) {
 		for j, id := range s.nodes[1:] {
 			s.broadcast(id, IntValue(int64(1000+i*10+j)))
 		}
-		s.run(Messages.FlushInterval)
+		s.run(Messages().FlushInterval)
 	}
 	if len(waits) == 0 {
 		t.Fatal("no feedback observed")
 	}
 	for _, w := range waits {
-		if w < 0 || w > Messages.AlignMargin+2*s.tick {
-			t.Fatalf("batch waited %v at the hub, want ≤ margin %v + 2 ticks (all: %v)", w, Messages.AlignMargin, waits)
+		if w < 0 || w > Messages().AlignMargin+2*s.tick {
+			t.Fatalf("batch waited %v at the hub, want ≤ margin %v + 2 ticks (all: %v)", w, Messages().AlignMargin, waits)
 		}
 	}
 }
@@ -485,8 +485,8 @@ func Test3dBudget(t *testing.T) {
 		maxSpread  time.Duration
 		medianUpTo time.Duration
 	}{
-		{"latency", Latency, 3.0, hops + Latency.FlushInterval + 4*5*time.Millisecond, hops + Latency.FlushInterval/2 + 20*time.Millisecond},
-		{"messages", Messages, 1.0, hops + Messages.FlushInterval + Messages.AlignMargin + 4*5*time.Millisecond, hops + Messages.FlushInterval/2 + 40*time.Millisecond},
+		{"latency", Latency(), 3.0, hops + Latency().FlushInterval + 4*5*time.Millisecond, hops + Latency().FlushInterval/2 + 20*time.Millisecond},
+		{"messages", Messages(), 1.0, hops + Messages().FlushInterval + Messages().AlignMargin + 4*5*time.Millisecond, hops + Messages().FlushInterval/2 + 40*time.Millisecond},
 	}
 	for _, c := range cases {
 		for _, driven := range []bool{false, true} {
@@ -531,5 +531,21 @@ func Test3dBudget(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A preset is made fresh by each call: a caller tuning its copy changes
+// neither the next call's nor Preset's.
+func TestPresetsAreFreshCopies(t *testing.T) {
+	mine := Latency()
+	mine.FlushInterval = time.Hour
+	if Latency().FlushInterval == time.Hour {
+		t.Error("changing a Latency() copy changed the preset")
+	}
+	if cfg, _ := Preset("latency"); cfg.FlushInterval == time.Hour || cfg != Latency() {
+		t.Errorf("Preset(latency) = %+v, want Latency()", cfg)
+	}
+	if cfg, _ := Preset("latency-eager"); cfg.FlushInterval != 100*time.Millisecond || cfg.MaxBatch != Latency().MaxBatch {
+		t.Errorf("Preset(latency-eager) = %+v, want Latency() with a 100 ms flush", cfg)
 	}
 }

@@ -145,19 +145,45 @@ func TestOneMebibyteLine(t *testing.T) {
 	}
 }
 
-func TestLineOverLimitSkipped(t *testing.T) {
+// A line over MaxLineBytes is not held, yet its sender is answered: the
+// runtime reads its src and msg_id as the line streams past.
+func TestLineOverLimitAnsweredWithoutBeingHeld(t *testing.T) {
 	n := echoNode()
 	n.MaxLineBytes = 4096
 	tr := nodetest.Start(t, n)
 	tr.Init("n0", "n0")
-	tr.SendMsg("c1", "n0", map[string]any{"type": "echo", "msg_id": 2, "echo": strings.Repeat("y", 10000)})
-	tr.Quiet(quiet)
+	// msg_id after the long value, as Maelstrom's clients write it.
+	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"echo","echo":"` + strings.Repeat("y", 10000) + `","msg_id":2}}`)
+	wantError(t, tr.Next(), 2, maelstrom.MalformedRequest)
 	if !strings.Contains(tr.Logs(), "over the limit") {
 		t.Fatalf("over-long line not logged:\n%s", tr.Logs())
 	}
+	// Without a msg_id, or a reply: nothing to answer.
+	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"echo","echo":"` + strings.Repeat("y", 10000) + `"}}`)
+	tr.Send(`{"src":"n1","dest":"n0","body":{"type":"echo_ok","in_reply_to":7,"msg_id":3,"echo":"` + strings.Repeat("y", 10000) + `"}}`)
+	tr.Quiet(quiet)
 	tr.SendMsg("c1", "n0", map[string]any{"type": "echo", "msg_id": 3, "echo": "short"})
 	if out := tr.Next(); out.Body["echo"] != "short" || out.Int("in_reply_to") != 3 {
 		t.Fatalf("node lost sync after an over-long line: %s", out.Line)
+	}
+}
+
+// A request nested deeper than encoding/json reads (10,000 levels) is
+// answered with error 12 when its msg_id is readable, wherever it is.
+func TestDeeplyNestedRequestAnsweredWithMalformedRequest(t *testing.T) {
+	tr := nodetest.Start(t, echoNode())
+	tr.Init("n0", "n0")
+	deep := strings.Repeat(`{"a":[`, 50000) + strings.Repeat(`]}`, 50000) // 100,000 levels
+	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":5,"echo":` + deep + `}}`)
+	wantError(t, tr.Next(), 5, maelstrom.MalformedRequest)
+	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"echo","echo":` + deep + `,"msg_id":6}}`)
+	wantError(t, tr.Next(), 6, maelstrom.MalformedRequest)
+	// Unbalanced: not a request whose msg_id can be trusted.
+	tr.Send(`{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":7,"echo":` + deep[:len(deep)-2] + `}}`)
+	tr.Quiet(quiet)
+	tr.SendMsg("c1", "n0", map[string]any{"type": "echo", "msg_id": 8, "echo": "still here"})
+	if out := tr.Next(); out.Body["echo"] != "still here" {
+		t.Fatalf("node stopped answering after a deep request: %s", out.Line)
 	}
 }
 

@@ -13,11 +13,12 @@
 // therefore always sorts after it, so the version order every replica
 // ends with agrees with what transactions observed.
 //
-// The Store is a plain state machine, as lib/ types are (lib/gossip is
-// the model): Commit, Tick and the Handle methods take events and return
-// the messages to send as Outbound values; the caller owns the network and
-// the clock (Tick is called on a timer with the time), and serialises
-// calls: a Store is not safe for concurrent use.
+// The Store is a plain state machine, as lib/ types are, with lib/gossip's
+// shape: every step (Commit, Tick, HandleReplicate, HandleAck) takes the
+// time and returns one Ready with the messages to send and the time of
+// the next Tick (zero when nothing is waiting to be replicated, so an idle
+// node is not woken). The caller owns the network and the clock, and
+// serialises calls: a Store is not safe for concurrent use.
 //
 // Nothing a peer sends can wrap the clock: stamps above MaxTime are
 // refused, and only the cluster's other nodes may replicate, each only its
@@ -127,7 +128,15 @@ const (
 // Outbound is a message the caller must send.
 type Outbound struct {
 	To   string
-	Body Replicate
+	Body any // a Replicate or an Ack
+}
+
+// Ready is what a step leaves the caller to do: send Messages, and call
+// Tick at NextTick (zero: no Tick is needed until a later step says so).
+// A Tick that comes early or late is harmless: flushes keep to their grid.
+type Ready struct {
+	Messages []Outbound
+	NextTick time.Time
 }
 
 // Config holds the tunables.
@@ -217,10 +226,11 @@ func New(self string, nodes []string, cfg Config, now time.Time) (*Store, error)
 
 // Commit runs a transaction against the local replica and returns it
 // completed. It never waits for peers: the transaction is committed when
-// Commit returns, and reaches peers through Tick.
-func (s *Store) Commit(txn []Mop) ([]Mop, error) {
+// Commit returns, and reaches peers through Tick, which the Ready
+// schedules.
+func (s *Store) Commit(txn []Mop, now time.Time) ([]Mop, Ready, error) {
 	if s.clock == math.MaxUint64 {
-		return nil, ErrClockExhausted
+		return nil, s.ready(now, nil), ErrClockExhausted
 	}
 	s.clock++
 	stamp := Stamp{Time: s.clock, Node: s.self}
@@ -249,7 +259,7 @@ func (s *Store) Commit(txn []Mop) ([]Mop, error) {
 		}
 	}
 	if len(order) == 0 {
-		return out, nil
+		return out, s.ready(now, nil), nil
 	}
 	e := Entry{Seq: s.nextSeq, Stamp: stamp}
 	s.nextSeq++
@@ -260,7 +270,21 @@ func (s *Store) Commit(txn []Mop) ([]Mop, error) {
 	if len(s.peers) > 0 {
 		s.log = append(s.log, e)
 	}
-	return out, nil
+	return out, s.ready(now, nil), nil
+}
+
+// ready is a step's Ready: msgs, and the next flush on the grid if some
+// peer still lacks entries. A flush the node slept through (nothing was
+// pending) is skipped, not made up for at once.
+func (s *Store) ready(now time.Time, msgs []Outbound) Ready {
+	r := Ready{Messages: msgs}
+	if len(s.log) > 0 {
+		for s.nextFlush.Before(now) {
+			s.nextFlush = s.nextFlush.Add(s.cfg.FlushEvery)
+		}
+		r.NextTick = s.nextFlush
+	}
+	return r
 }
 
 // apply installs an entry's writes where they are newer than what is there.
@@ -280,16 +304,16 @@ func (s *Store) apply(e Entry) {
 // some were never sent to it or ResendAfter has passed since it was last
 // sent anything. Flushes keep to a fixed grid, so a late timer does not
 // shift later ones.
-func (s *Store) Tick(now time.Time) []Outbound {
+func (s *Store) Tick(now time.Time) Ready {
 	if now.Before(s.nextFlush) {
-		return nil
+		return s.ready(now, nil)
 	}
 	flush := s.nextFlush
 	for !s.nextFlush.After(now) {
 		s.nextFlush = s.nextFlush.Add(s.cfg.FlushEvery)
 	}
 	if len(s.log) == 0 {
-		return nil
+		return s.ready(now, nil)
 	}
 	var out []Outbound
 	first := s.log[0].Seq
@@ -309,24 +333,24 @@ func (s *Store) Tick(now time.Time) []Outbound {
 		s.lastSent[p] = flush
 		out = append(out, Outbound{To: p, Body: Replicate{Type: TypeReplicate, Origin: s.self, Entries: entries}})
 	}
-	return out
+	return s.ready(now, out)
 }
 
-// HandleReplicate applies entries that peer from sent and returns the
-// acknowledgement to send back. Entries may arrive twice or out of order:
-// applying is idempotent, and only a gap-free prefix is acknowledged. A
-// message from a stranger, with another node's entries, or with a stamp
-// above MaxTime is refused whole: it changes nothing.
-func (s *Store) HandleReplicate(from string, r Replicate) (Ack, error) {
+// HandleReplicate applies entries that peer from sent; its Ready carries
+// the acknowledgement to send back. Entries may arrive twice or out of
+// order: applying is idempotent, and only a gap-free prefix is
+// acknowledged. A message from a stranger, with another node's entries,
+// or with a stamp above MaxTime is refused whole: it changes nothing.
+func (s *Store) HandleReplicate(from string, r Replicate, now time.Time) (Ready, error) {
 	if !slices.Contains(s.peers, from) {
-		return Ack{}, fmt.Errorf("replicate from %q: %w", from, ErrNotPeer)
+		return s.ready(now, nil), fmt.Errorf("replicate from %q: %w", from, ErrNotPeer)
 	}
 	if r.Origin != from {
-		return Ack{}, fmt.Errorf("replicate from %q: carries entries of %q, a node replicates only its own", from, r.Origin)
+		return s.ready(now, nil), fmt.Errorf("replicate from %q: carries entries of %q, a node replicates only its own", from, r.Origin)
 	}
 	for _, e := range r.Entries {
 		if e.Stamp.Time > MaxTime {
-			return Ack{}, fmt.Errorf("replicate from %q: entry %d: %w (got %d)", from, e.Seq, ErrStampTooBig, e.Stamp.Time)
+			return s.ready(now, nil), fmt.Errorf("replicate from %q: entry %d: %w (got %d)", from, e.Seq, ErrStampTooBig, e.Stamp.Time)
 		}
 	}
 	for _, e := range r.Entries {
@@ -335,15 +359,17 @@ func (s *Store) HandleReplicate(from string, r Replicate) (Ack, error) {
 			s.received[r.Origin] = e.Seq
 		}
 	}
-	return Ack{Type: TypeAck, Origin: r.Origin, Upto: s.received[r.Origin]}, nil
+	ack := Ack{Type: TypeAck, Origin: r.Origin, Upto: s.received[r.Origin]}
+	return s.ready(now, []Outbound{{To: from, Body: ack}}), nil
 }
 
 // HandleAck records that peer from has applied this node's entries up to
 // a.Upto, and forgets entries every peer has. Acks from strangers, for
-// other nodes' entries or for entries not yet made are ignored.
-func (s *Store) HandleAck(from string, a Ack) {
+// other nodes' entries or for entries not yet made are ignored. Once
+// every peer has everything, the Ready schedules no more ticks.
+func (s *Store) HandleAck(from string, a Ack, now time.Time) Ready {
 	if !slices.Contains(s.peers, from) || a.Origin != s.self || a.Upto <= s.acked[from] || a.Upto >= s.nextSeq {
-		return
+		return s.ready(now, nil)
 	}
 	s.acked[from] = a.Upto
 	low := a.Upto
@@ -355,6 +381,7 @@ func (s *Store) HandleAck(from string, a Ack) {
 		drop++
 	}
 	s.log = append(s.log[:0], s.log[drop:]...)
+	return s.ready(now, nil)
 }
 
 // Snapshot returns a copy of the replica's current key → value map.

@@ -27,11 +27,24 @@ func mustNew(t testing.TB, self string, nodes []string, cfg Config) *Store {
 // commit runs a txn that must not fail.
 func commit(t testing.TB, s *Store, txn []Mop) []Mop {
 	t.Helper()
-	out, err := s.Commit(txn)
+	out, _, err := s.Commit(txn, epoch) // epoch: never ahead of the flush grid
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// ackOf is the acknowledgement a HandleReplicate step sends back.
+func ackOf(t testing.TB, r Ready) Ack {
+	t.Helper()
+	if len(r.Messages) != 1 {
+		t.Fatalf("want one ack, got %+v", r.Messages)
+	}
+	a, ok := r.Messages[0].Body.(Ack)
+	if !ok {
+		t.Fatalf("want an Ack, got %T", r.Messages[0].Body)
+	}
+	return a
 }
 
 func r(k int64) Mop    { return Mop{F: "r", Key: k} }
@@ -78,7 +91,7 @@ func (s *sim) heal()                 { s.cut = map[[2]string]bool{} }
 func (s *sim) Step() {
 	s.now = s.now.Add(testConfig.FlushEvery)
 	for name, st := range s.stores {
-		for _, o := range st.Tick(s.now) {
+		for _, o := range st.Tick(s.now).Messages {
 			body := o.Body
 			// Round-trip through JSON as the wire would.
 			b, err := json.Marshal(body)
@@ -100,13 +113,14 @@ func (s *sim) Step() {
 			continue
 		}
 		if m.rep != nil {
-			ack, err := s.stores[m.to].HandleReplicate(m.from, *m.rep)
+			ready, err := s.stores[m.to].HandleReplicate(m.from, *m.rep, s.now)
 			if err != nil {
 				s.t.Fatal(err)
 			}
+			ack := ackOf(s.t, ready)
 			s.queue = append(s.queue, simMsg{from: m.to, to: m.from, ack: &ack})
 		} else {
-			s.stores[m.to].HandleAck(m.from, *m.ack)
+			s.stores[m.to].HandleAck(m.from, *m.ack, s.now)
 		}
 	}
 }
@@ -249,13 +263,21 @@ func TestHandleReplicateIsIdempotentAndAcksOnlyAPrefix(t *testing.T) {
 	e := func(seq uint64, v int64) Entry {
 		return Entry{Seq: seq, Stamp: Stamp{Time: seq, Node: "n0"}, Writes: []Write{{Key: 1, Value: v}}}
 	}
-	if a, _ := st.HandleReplicate("n0", Replicate{Origin: "n0", Entries: []Entry{e(2, 20)}}); a.Upto != 0 {
+	replicate := func(entries ...Entry) Ack {
+		t.Helper()
+		r, err := st.HandleReplicate("n0", Replicate{Origin: "n0", Entries: entries}, epoch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ackOf(t, r)
+	}
+	if a := replicate(e(2, 20)); a.Upto != 0 {
 		t.Fatalf("acked %d across a gap", a.Upto)
 	}
-	if a, _ := st.HandleReplicate("n0", Replicate{Origin: "n0", Entries: []Entry{e(1, 10), e(2, 20)}}); a.Upto != 2 {
+	if a := replicate(e(1, 10), e(2, 20)); a.Upto != 2 {
 		t.Fatalf("acked %d, want 2", a.Upto)
 	}
-	_, _ = st.HandleReplicate("n0", Replicate{Origin: "n0", Entries: []Entry{e(1, 10)}}) // a late duplicate
+	replicate(e(1, 10)) // a late duplicate
 	if got := st.Snapshot()[1]; got != 20 {
 		t.Fatalf("value %d; an old duplicate must not win", got)
 	}
@@ -286,7 +308,7 @@ func TestHugeStampIsRefusedAndLaterWritesWin(t *testing.T) {
 		_, err := st.HandleReplicate("n1", Replicate{Origin: "n1", Entries: []Entry{
 			{Seq: 1, Stamp: Stamp{Time: 3, Node: "n1"}, Writes: []Write{{Key: 2, Value: 7}}},
 			{Seq: 2, Stamp: Stamp{Time: huge, Node: "n1"}, Writes: []Write{{Key: 1, Value: 99}}},
-		}})
+		}}, epoch)
 		if !errors.Is(err, ErrStampTooBig) {
 			t.Fatalf("stamp %d: err %v, want ErrStampTooBig", huge, err)
 		}
@@ -300,7 +322,7 @@ func TestHugeStampIsRefusedAndLaterWritesWin(t *testing.T) {
 	st := mustNew(t, "n0", []string{"n0", "n1"}, DefaultConfig)
 	if _, err := st.HandleReplicate("n1", Replicate{Origin: "n1", Entries: []Entry{
 		{Seq: 1, Stamp: Stamp{Time: MaxTime, Node: "n1"}, Writes: []Write{{Key: 1, Value: 99}}},
-	}}); err != nil {
+	}}, epoch); err != nil {
 		t.Fatal(err)
 	}
 	commit(t, st, []Mop{w(1, 5)})
@@ -309,7 +331,7 @@ func TestHugeStampIsRefusedAndLaterWritesWin(t *testing.T) {
 	}
 	// And at the very end of the clock, Commit refuses rather than wraps.
 	st.clock = math.MaxUint64
-	if _, err := st.Commit([]Mop{w(1, 6)}); !errors.Is(err, ErrClockExhausted) {
+	if _, _, err := st.Commit([]Mop{w(1, 6)}, epoch); !errors.Is(err, ErrClockExhausted) {
 		t.Fatalf("commit at the end of the clock: %v", err)
 	}
 }
@@ -320,7 +342,7 @@ func TestOnlyPeersReplicateTheirOwnEntries(t *testing.T) {
 	for _, tc := range []struct{ from, origin string }{
 		{"c5", "c5"}, {"c5", "n1"}, {"n2", "n1"}, {"n0", "n0"}, {"lin-kv", "n1"},
 	} {
-		if _, err := st.HandleReplicate(tc.from, Replicate{Origin: tc.origin, Entries: entry}); err == nil {
+		if _, err := st.HandleReplicate(tc.from, Replicate{Origin: tc.origin, Entries: entry}, epoch); err == nil {
 			t.Errorf("replicate from %s of %s's entries accepted", tc.from, tc.origin)
 		}
 	}
@@ -329,8 +351,8 @@ func TestOnlyPeersReplicateTheirOwnEntries(t *testing.T) {
 	}
 	// An ack from a stranger does not let the log go.
 	commit(t, st, []Mop{w(1, 1)})
-	st.HandleAck("c5", Ack{Origin: "n0", Upto: 1})
-	st.HandleAck("n1", Ack{Origin: "n0", Upto: 1})
+	st.HandleAck("c5", Ack{Origin: "n0", Upto: 1}, epoch)
+	st.HandleAck("n1", Ack{Origin: "n0", Upto: 1}, epoch)
 	if st.Pending() != 1 {
 		t.Fatalf("pending %d: n2 has not acknowledged", st.Pending())
 	}
@@ -353,7 +375,7 @@ func TestTickFollowsTheClock(t *testing.T) {
 	cfg := Config{MaxBatch: 10, FlushEvery: 100 * time.Millisecond, ResendAfter: 300 * time.Millisecond}
 	st := mustNew(t, "n0", []string{"n0", "n1"}, cfg)
 	commit(t, st, []Mop{w(1, 1)})
-	at := func(ms int) int { return len(st.Tick(epoch.Add(time.Duration(ms) * time.Millisecond))) }
+	at := func(ms int) int { return len(st.Tick(epoch.Add(time.Duration(ms) * time.Millisecond)).Messages) }
 	if n := at(99); n != 0 {
 		t.Fatalf("sent %d before the first flush", n)
 	}
@@ -374,5 +396,39 @@ func TestTickFollowsTheClock(t *testing.T) {
 	}
 	if n := at(501); n != 1 {
 		t.Fatal("a new entry waits for no resend timer")
+	}
+}
+
+// NextTick asks for a Tick only while some peer lacks entries, at the
+// next flush on the grid: an idle store is never woken, and one that
+// slept through flushes resumes on the grid, not at once.
+func TestNextTickOnlyWhileEntriesArePending(t *testing.T) {
+	ms := func(n int) time.Time { return epoch.Add(time.Duration(n) * time.Millisecond) }
+	st := mustNew(t, "n0", []string{"n0", "n1"}, testConfig)
+	if _, r, _ := st.Commit([]Mop{r(1)}, ms(10)); !r.NextTick.IsZero() {
+		t.Fatalf("a read-only txn scheduled a tick at %v", r.NextTick)
+	}
+	if _, r, _ := st.Commit([]Mop{w(1, 1)}, ms(10)); !r.NextTick.Equal(ms(100)) {
+		t.Fatalf("after a write, next tick %v, want the flush at 100 ms", r.NextTick)
+	}
+	r := st.Tick(ms(100))
+	if len(r.Messages) != 1 || !r.NextTick.Equal(ms(200)) {
+		t.Fatalf("flush sent %d, next tick %v; want 1 and 200 ms (a resend is due until acked)", len(r.Messages), r.NextTick)
+	}
+	if r := st.HandleAck("n1", Ack{Origin: "n0", Upto: 1}, ms(130)); !r.NextTick.IsZero() || st.Pending() != 0 {
+		t.Fatalf("after the ack, next tick %v and %d pending; want none", r.NextTick, st.Pending())
+	}
+	// Idle for ten seconds: the next write waits for the grid's next flush.
+	if _, r, _ := st.Commit([]Mop{w(1, 2)}, ms(10_030)); !r.NextTick.Equal(ms(10_100)) {
+		t.Fatalf("after an idle spell, next tick %v, want 10.1 s", r.NextTick)
+	}
+	// A replicate's Ready carries the ack and keeps the schedule.
+	r, err := st.HandleReplicate("n1", Replicate{Origin: "n1", Entries: []Entry{{Seq: 1, Stamp: Stamp{Time: 1, Node: "n1"}}}}, ms(10_040))
+	if err != nil || len(r.Messages) != 1 || r.Messages[0].To != "n1" || !r.NextTick.Equal(ms(10_100)) {
+		t.Fatalf("replicate: %+v %v", r, err)
+	}
+	single := mustNew(t, "n0", []string{"n0"}, testConfig)
+	if _, r, _ := single.Commit([]Mop{w(1, 1)}, ms(5)); !r.NextTick.IsZero() {
+		t.Fatalf("a single node scheduled a tick at %v", r.NextTick)
 	}
 }

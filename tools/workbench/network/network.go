@@ -21,6 +21,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -134,6 +135,10 @@ type Network struct {
 	inboxes map[string]*Inbox
 	grudge  map[string]map[string]bool // dest -> sources it drops
 	journal []Event
+
+	// queuedBytes is the bodies' bytes waiting in every inbox, for
+	// QueuedBytes; each inbox adds and subtracts its own under its lock.
+	queuedBytes atomic.Int64
 }
 
 // New makes an empty network.
@@ -225,6 +230,7 @@ func (n *Network) SetGrudge(grudge map[string]map[string]bool) {
 // already been closed. A rejected message still uses up an id, because
 // Maelstrom's send! numbers the message before validating it.
 func (n *Network) Send(src, dest string, body json.RawMessage) (int64, error) {
+	journaled := journalBody(body)
 	n.mu.Lock()
 	id := n.nextID
 	n.nextID++
@@ -239,7 +245,7 @@ func (n *Network) Send(src, dest string, body json.RawMessage) (int64, error) {
 	}
 	now := time.Now()
 	msg := Message{ID: id, Src: src, Dest: dest, Body: body}
-	n.record(Event{Kind: Send, Time: now.Sub(n.start), Msg: msg})
+	n.record(Event{Kind: Send, Time: now.Sub(n.start), Msg: Message{ID: id, Src: src, Dest: dest, Body: journaled}})
 	deadline := now.Add(n.latencyLocked(src, dest))
 	n.mu.Unlock()
 
@@ -279,8 +285,10 @@ func (n *Network) partitioned(msg Message) bool {
 
 // journalRecv records msg's delivery.
 func (n *Network) journalRecv(msg Message) {
+	journaled := msg
+	journaled.Body = journalBody(msg.Body)
 	n.mu.Lock()
-	n.record(Event{Kind: Recv, Time: time.Since(n.start), Msg: msg})
+	n.record(Event{Kind: Recv, Time: time.Since(n.start), Msg: journaled})
 	n.mu.Unlock()
 	if n.cfg.LogRecv {
 		n.log.Info("recv", "id", msg.ID, "src", msg.Src, "dest", msg.Dest, "body", string(msg.Body))
@@ -328,6 +336,7 @@ type Inbox struct {
 
 	mu     sync.Mutex
 	q      queue
+	bytes  int64 // the bodies' bytes in q
 	closed bool
 }
 
@@ -341,8 +350,23 @@ func (in *Inbox) push(p pending) {
 		return
 	}
 	heap.Push(&in.q, p)
+	in.addBytes(int64(len(p.msg.Body)))
 	in.mu.Unlock()
 	in.signal()
+}
+
+// pop takes the head of the queue. in.mu must be held.
+func (in *Inbox) pop() pending {
+	p := heap.Pop(&in.q).(pending)
+	in.addBytes(-int64(len(p.msg.Body)))
+	return p
+}
+
+// addBytes keeps the inbox's and the network's byte counts. in.mu must be
+// held.
+func (in *Inbox) addBytes(d int64) {
+	in.bytes += d
+	in.net.queuedBytes.Add(d)
 }
 
 func (in *Inbox) signal() {
@@ -356,6 +380,7 @@ func (in *Inbox) close() {
 	in.mu.Lock()
 	in.closed = true
 	in.q = nil
+	in.addBytes(-in.bytes)
 	in.mu.Unlock()
 	in.signal()
 }
@@ -407,7 +432,7 @@ func (in *Inbox) takeHead(ctx context.Context) (pending, error) {
 			return pending{}, ErrClosed
 		}
 		if len(in.q) > 0 {
-			p := heap.Pop(&in.q).(pending)
+			p := in.pop()
 			in.mu.Unlock()
 			return p, nil
 		}
@@ -465,7 +490,7 @@ func (in *Inbox) recvIdeal(ctx context.Context) (Message, error) {
 			if d := time.Until(head.deadline); d > 0 {
 				wait = d
 			} else {
-				heap.Pop(&in.q)
+				in.pop()
 				in.mu.Unlock()
 				if !in.net.partitioned(head.msg) {
 					in.net.journalRecv(head.msg)

@@ -359,3 +359,65 @@ func TestValidateRejectsUnknownDelivery(t *testing.T) {
 		t.Errorf("Validate = %v, want an error naming the delivery model", err)
 	}
 }
+
+func TestQueuedCountsBytesUntilDeliveredOrGone(t *testing.T) {
+	net := New(Config{})
+	net.Join("n0")
+	in := net.Join("n1")
+	net.Join("n2")
+	body := json.RawMessage(`{"type":"x","pad":"0123456789"}`)
+	for i := 0; i < 3; i++ {
+		net.Send("n0", "n1", body)
+	}
+	net.Send("n0", "n2", body)
+	if msgs, bytes := net.Queued("n1"); msgs != 3 || bytes != 3*int64(len(body)) {
+		t.Errorf("n1 queued %d msgs, %d bytes; want 3, %d", msgs, bytes, 3*len(body))
+	}
+	if _, err := in.Recv(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, bytes := net.Queued("n1"); msgs != 2 || bytes != 2*int64(len(body)) {
+		t.Errorf("after one delivery n1 queued %d msgs, %d bytes; want 2, %d", msgs, bytes, 2*len(body))
+	}
+	if got := net.QueuedBytes(); got != 3*int64(len(body)) {
+		t.Errorf("QueuedBytes %d, want %d", got, 3*len(body))
+	}
+	net.Leave("n1")
+	net.Leave("n2")
+	if got := net.QueuedBytes(); got != 0 {
+		t.Errorf("QueuedBytes %d after every receiver left, want 0", got)
+	}
+}
+
+func TestJournalKeepsAPreviewOfHugeBodies(t *testing.T) {
+	net := New(Config{})
+	net.Join("c1")
+	in := net.Join("n1")
+	huge := json.RawMessage(`{"type":"broadcast","msg_id":7,"message":"` + strings.Repeat("é", MaxJournalBody) + `"}`)
+	small := json.RawMessage(`{"type":"read","msg_id":8}`)
+	net.Send("c1", "n1", huge)
+	net.Send("c1", "n1", small)
+	in.Recv(context.Background())
+	j := net.Journal()
+	if len(j) != 3 {
+		t.Fatalf("%d events, want 3", len(j))
+	}
+	for _, e := range []Event{j[0], j[2]} {
+		var b struct {
+			Type        string `json:"type"`
+			MsgID       int    `json:"msg_id"`
+			ElidedBytes int    `json:"elided_bytes"`
+			Preview     string `json:"preview"`
+		}
+		if err := json.Unmarshal(e.Msg.Body, &b); err != nil {
+			t.Fatalf("%s body is not JSON: %v", e.Kind, err)
+		}
+		if len(e.Msg.Body) > 2*bodyPreviewLen+200 || b.Type != "broadcast" || b.MsgID != 7 || b.ElidedBytes != len(huge) || !strings.HasPrefix(string(huge), b.Preview) || b.Preview == "" {
+			t.Errorf("%s kept %d bytes: type %q msg_id %d elided %d; want a short preview of the %d-byte body keeping type and msg_id",
+				e.Kind, len(e.Msg.Body), b.Type, b.MsgID, b.ElidedBytes, len(huge))
+		}
+	}
+	if string(j[1].Msg.Body) != string(small) {
+		t.Errorf("small body journaled as %s, want it whole", j[1].Msg.Body)
+	}
+}

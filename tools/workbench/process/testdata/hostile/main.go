@@ -5,6 +5,10 @@
 //	longline MIB    after init_ok, write one stdout line of MIB mebibytes
 //	flood N         after init_ok, send N messages to itself as fast as it can
 //	flood-deaf N    the same, and never read stdin again
+//	bigflood MxN    after init_ok, send N lines of M mebibytes each to
+//	                itself, never read stdin again, and then tell c0
+//	                "flood_done" (a peer that stopped reading, flooded
+//	                with huge lines: the queue must be bounded in bytes)
 //	setsid TOKEN    start a child in a new session (setsid) and a
 //	                double-forked daemon, both "sleeper TOKEN" (a test finds
 //	                them by TOKEN in /proc/*/cmdline: pids seen inside a PID
@@ -112,6 +116,21 @@ func main() {
 			}
 			out.WriteString("\"}}\n")
 			out.Flush()
+		case "bigflood":
+			var mib, count int
+			fmt.Sscanf(arg, "%dx%d", &mib, &count)
+			head := `{"src":"` + self + `","dest":"` + self + `","body":{"type":"big","pad":"`
+			chunk := []byte(strings.Repeat("z", 1<<20))
+			for i := 0; i < count; i++ {
+				out.WriteString(head)
+				for j := 0; j < mib; j++ {
+					out.Write(chunk)
+				}
+				out.WriteString("\"}}\n")
+			}
+			out.WriteString(`{"src":"` + self + `","dest":"c0","body":{"type":"flood_done"}}` + "\n")
+			out.Flush()
+			time.Sleep(time.Hour)
 		case "flood", "flood-deaf":
 			n, _ := strconv.Atoi(arg)
 			line := `{"src":"` + self + `","dest":"` + self + `","body":{"type":"flood","pad":"` + strings.Repeat("y", 200) + `"}}` + "\n"
