@@ -3,16 +3,19 @@ package main
 // Admission drivers: the broadcast node as a separate process (this test
 // binary re-executed as the node), driven over its stdin and stdout the
 // way the workbench drives it, by a flooding client and a normal one.
-// Each driver prints its figures (go test -v -run Admission). They take
-// about ten seconds, so -short skips them.
+// Each driver prints its figures. They take about ten seconds and measure
+// wall-clock latency, which a loaded machine (a parallel bazel test)
+// stretches, so they run only when asked; the mechanisms they exercise
+// have deterministic tests in lib/node (fair in-order admission, per-source
+// bounds) and here (TestBroadcastTakesOnlySmallIntegers).
 //
-//	go test -v -run Admission ./challenges/broadcast/
+//	ADMISSION_TARGETS=loose go test -v -run Admission ./challenges/broadcast/
 //	ADMISSION_TARGETS=strict go test -v -run Admission ./challenges/broadcast/
 //
 // The targets (a normal client's p99 ≤ 50 ms during a read flood, no
 // stall over 100 ms after a refused 60 MB request, node RSS ≤ 64 MB) are
 // asserted with ADMISSION_TARGETS=strict, on a machine with the cores to
-// run the node and the driver. Otherwise the latencies are asserted
+// run the node and the driver. With loose the latencies are asserted
 // against bounds ten times looser than the targets yet ten times below
 // what the node did before (p99 5–9 s, stalls 8–15 s, RSS 1 GB), since
 // on a machine whose load is many times its cores the driver's own
@@ -228,6 +231,13 @@ func (d *drivenNode) measure(stop <-chan struct{}) []float64 {
 	}
 }
 
+// skipUnlessAsked skips a load driver unless ADMISSION_TARGETS asks for it.
+func skipUnlessAsked(t *testing.T) {
+	if testing.Short() || os.Getenv("ADMISSION_TARGETS") == "" {
+		t.Skip("a wall-clock load driver: run with ADMISSION_TARGETS=loose or strict")
+	}
+}
+
 // latencyBound is the bound asserted for a latency whose target is
 // target (see the file comment).
 func latencyBound(target float64) float64 {
@@ -248,9 +258,7 @@ func summary(lat []float64) (p50, p99, worst float64) {
 // TestAdmissionReadFloodDoesNotStarveOthers: while c2 floods reads against
 // 10k stored values, c3's reads stay quick.
 func TestAdmissionReadFloodDoesNotStarveOthers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a 5 s load driver")
-	}
+	skipUnlessAsked(t)
 	d := startDriven(t, "n0", "n1")
 	d.store(10000)
 	stop := make(chan struct{})
@@ -297,9 +305,7 @@ func TestAdmissionReadFloodDoesNotStarveOthers(t *testing.T) {
 // and stalls nobody, then or later (retransmission of a stored huge value
 // used to stall the node every few seconds).
 func TestAdmissionHugeBroadcastIsRefusedCheaply(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a 6 s load driver")
-	}
+	skipUnlessAsked(t)
 	d := startDriven(t, "n0", "n1")
 	d.store(100)
 	// Built before measuring: making 60 MB stalls the driver's own
