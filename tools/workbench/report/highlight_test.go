@@ -160,7 +160,7 @@ func TestChromiumOpensTheDiagramAtTheFailure(t *testing.T) {
 	// The screenshot of the page scrolled to the diagram shows the yellow
 	// halo of a highlighted message.
 	shot := filepath.Join(t.TempDir(), "focus.png")
-	runChromium(t, bin, "--screenshot="+shot, "--window-size=1280,2600", "--hide-scrollbars", "--virtual-time-budget=3000", "file://"+filepath.Join(dir, IndexFile))
+	runChromium(t, bin, "--screenshot="+shot, "--window-size=1280,3600", "--hide-scrollbars", "--virtual-time-budget=3000", "file://"+filepath.Join(dir, IndexFile))
 	f, err := os.Open(shot)
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ var knownFiles = []struct{ name, about string }{
 	{"history.json", "the history as JSON lines (what analyze re-checks)"},
 	{"test.json", "the test's options and seed"},
 	{"jepsen.log", "the workbench's console log"},
+	{TimelineFile, "every operation as a box in its process's column (Jepsen's timeline)"},
 	{"linearizability.html", "porcupine's interactive view of the keys that cannot be linearized"},
 }
 
@@ -59,6 +60,7 @@ type page struct {
 	Plots                                 []fileLink
 	Messages                              *fileLink
 	Diagram                               diagramView
+	Timeline                              string // href of timeline.html, if the run has one
 	Files                                 []fileLink
 	FilesElided                           int
 }
@@ -106,6 +108,9 @@ func index(dir string, results checker.Result) ([]byte, error) {
 		if f, ok := present[name]; ok {
 			p.Plots = append(p.Plots, f)
 		}
+	}
+	if f, ok := present[TimelineFile]; ok {
+		p.Timeline = f.Href
 	}
 	if f, ok := present[MessagesFile]; ok {
 		p.Messages = &f
@@ -414,6 +419,7 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 </div>
 
 {{if .Plots}}<h2>Performance</h2>{{end}}
+{{if .Timeline}}<p><a href="{{.Timeline}}">Timeline</a>: every operation as a box in its process's column, coloured by how it completed.</p>{{end}}
 {{range .Plots}}<div class="card plot"><a href="{{.Href}}"><img src="{{.Href}}" alt="{{.Name}}"></a></div>
 {{end}}
 {{with .Messages}}
@@ -430,6 +436,7 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
   const img = box.querySelector('img');
   const open = () => { box.scrollTop = Math.max(0, y - 160); };
   if (img.complete) open(); else img.addEventListener('load', open);
+  window.addEventListener('load', open);
 })();
 </script>
 <form class="window" action="{{.Href}}" method="get"><label>Draw the messages sent from <input name="from" type="number" min="0" step="0.1" value="0" style="width:6em"> s on</label> <button type="submit">Draw</button> <span class="note">(under <code>workbench serve</code>)</span></form>

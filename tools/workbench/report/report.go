@@ -39,6 +39,7 @@ func Write(dir string, h history.History, journal []Event, results checker.Resul
 		{LatencyQuantilesFile, latencyQuantiles(d)},
 		{RateFile, rate(d)},
 		{MessagesFile, messagesFor(dir, h, journal, results)},
+		{TimelineFile, timeline(h)},
 	}
 	for _, p := range plots {
 		if err := os.WriteFile(filepath.Join(dir, p.name), p.svg, 0o644); err != nil {
