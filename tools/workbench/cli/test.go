@@ -142,6 +142,9 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 	}
 	if progressOn {
 		cfg.Progress = stderr
+	} else if _, ok := stderr.(*os.File); ok {
+		// A pipe or a file: a whole status line every 5 s instead.
+		cfg.Progress, cfg.ProgressLines = stderr, true
 	}
 	out, err := runner.Run(ctx, cfg)
 	if err != nil {
