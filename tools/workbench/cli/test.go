@@ -174,15 +174,18 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 
 // printVerdict prints the results and the verdict and returns the exit code.
 func printVerdict(out *runner.Outcome, run *store.Run, seed uint64, stdout, stderr io.Writer) int {
+	colour := colourOn(stdout)
 	if b, err := edn.Marshal(map[string]any(out.Results)); err == nil {
-		stdout.Write(b)
+		io.WriteString(stdout, capLines(string(b), run.Path("results.edn")))
 	}
 	fmt.Fprintln(stdout)
 	for _, e := range out.NodeErrors {
-		fmt.Fprintf(stdout, "node error: %s\n", e)
+		fmt.Fprintln(stdout, paint(colour, colourRed, capLines("node error: "+e, run.Path("results.edn"))))
 	}
 	for _, line := range analysis.FirstErrors(out.Results) {
-		fmt.Fprintln(stdout, line)
+		for _, part := range wrapLine(line, 120) {
+			fmt.Fprintln(stdout, paint(colour, colourRed, part))
+		}
 	}
 	fmt.Fprintf(stdout, "seed %d; results in %s\n", seed, run.Dir)
 	switch {
@@ -202,15 +205,16 @@ func printVerdict(out *runner.Outcome, run *store.Run, seed uint64, stdout, stde
 // announce prints Maelstrom's closing line for a verdict and returns the
 // exit status that goes with it (0 valid, 1 invalid, 2 unknown).
 func announce(stdout io.Writer, v checker.Validity) int {
+	colour := colourOn(stdout)
 	switch v {
 	case checker.Valid:
-		fmt.Fprintln(stdout, "Everything looks good! ヽ(‘ー`)ノ")
+		fmt.Fprintln(stdout, paint(colour, colourGreen, "Everything looks good! ヽ(‘ー`)ノ"))
 		return ExitValid
 	case checker.Invalid:
-		fmt.Fprintln(stdout, "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻")
+		fmt.Fprintln(stdout, paint(colour, colourRed, "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"))
 		return ExitInvalid
 	}
-	fmt.Fprintln(stdout, "Errors occurred during analysis, but no anomalies found. ಠ~ಠ")
+	fmt.Fprintln(stdout, paint(colour, colourYellow, "Errors occurred during analysis, but no anomalies found. ಠ~ಠ"))
 	return ExitUnknown
 }
 
