@@ -93,6 +93,8 @@ MODULES=/opt/bazel-modules
 GO_DIST=/opt/go-dist
 # The build user's home (BAZEL_USER below), where its Go caches live.
 GO_HOME=/home/glomers
+# tools/gazelle/extension.bzl looks for gazelle's binary here.
+GAZELLE_PREBUILT=/opt/glomers-gazelle/gazelle
 # (The here-document's end marker stays in column 1.)
 fetch_modules() {
   # A private module cache and an empty working directory: nothing of the host's Go setup
@@ -173,10 +175,14 @@ EOF
   (cd "$M/gazelle" && GOROOT="$TMP/sdk/go" GOTOOLCHAIN=local GOROOT_FINAL=GOROOT CGO_ENABLED=0 \
     GOPATH="$STAGE$GO_HOME/go" GOMODCACHE="$STAGE$GO_HOME/go/pkg/mod" GOCACHE="$STAGE$GO_HOME/.cache/go-build" \
     GOFLAGS=-modcacherw "$TMP/sdk/go/bin/go" build -o "$TMP/gazelle-tools/" -trimpath -buildvcs=false \
+    -ldflags "-w -s -X github.com/bazel-contrib/bazel-gazelle/v2/cmd/gazelle/update.BazelModuleVersion=${GAZELLE_VERSION#v} -X github.com/bazel-contrib/bazel-gazelle/v2/cmd/gazelle/update.IsBazelModule=True" \
     github.com/bazel-contrib/bazel-gazelle/v2/cmd/gazelle \
     github.com/bazelbuild/bazel-gazelle/cmd/fetch_repo \
     github.com/bazelbuild/bazel-gazelle/cmd/generate_repo_config) >>"$LOG" 2>&1 ||
     die "building gazelle's repository tools (to warm the Go caches) failed; see $LOG"
+  # The gazelle binary just built is //:gazelle's (tools/gazelle/extension.bzl).
+  mkdir -p "$STAGE$(dirname "$GAZELLE_PREBUILT")"
+  cp "$TMP/gazelle-tools/gazelle" "$STAGE$GAZELLE_PREBUILT"
 
   # Stub modules for dependencies with no offline source.
   cp -r "$TOOLCHAIN_SRC"/stubs/* "$M/"
@@ -261,6 +267,7 @@ fetch_pid=
 mkdir -p "$ROOT/opt"
 mv "$STAGE$MODULES" "$ROOT$MODULES"
 mv "$STAGE$GO_DIST" "$ROOT$GO_DIST"
+mv "$STAGE$(dirname "$GAZELLE_PREBUILT")" "$ROOT$(dirname "$GAZELLE_PREBUILT")"
 # The warmed Go caches become the build user's own.
 [ "$GO_HOME" = "/home/$BAZEL_USER" ] || die "GO_HOME $GO_HOME is not the home of $BAZEL_USER"
 mv "$STAGE$GO_HOME/go" "$STAGE$GO_HOME/.cache" "$ROOT$GO_HOME/"
