@@ -13,16 +13,11 @@ _PREBUILT = "/opt/glomers-gazelle/gazelle"
 def _glomers_gazelle_impl(rctx):
     prebuilt = rctx.path(_PREBUILT)
     if prebuilt.exists:
-        rctx.symlink(prebuilt, "gazelle_prebuilt")
+        # The file itself: the gazelle rule wants a single executable file.
+        rctx.symlink(prebuilt, "gazelle")
         rctx.file("BUILD.bazel", """\
-load("@rules_shell//shell:sh_binary.bzl", "sh_binary")
-
 # gazelle, prebuilt by tools/toolchain/provision.sh ({path}).
-sh_binary(
-    name = "gazelle",
-    srcs = ["gazelle_prebuilt"],
-    visibility = ["//visibility:public"],
-)
+exports_files(["gazelle"])
 """.format(path = _PREBUILT))
     else:
         rctx.file("BUILD.bazel", """\
