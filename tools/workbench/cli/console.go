@@ -122,3 +122,18 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// cappedLines passes writes on with every line cut to maxConsoleLine
+// runes: the console's log lines (the full ones are in jepsen.log). slog
+// writes one record per call, so lines are never split across writes.
+type cappedLines struct {
+	w     io.Writer
+	where string
+}
+
+func (c cappedLines) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(c.w, capLines(string(p), c.where)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}

@@ -58,3 +58,15 @@ func TestNoColourWithNO_COLOR(t *testing.T) {
 		t.Errorf("paint on = %q", got)
 	}
 }
+
+func TestConsoleLogLinesAreCut(t *testing.T) {
+	var b strings.Builder
+	c := cappedLines{&b, "store/x/jepsen.log"}
+	long := "time=x level=INFO msg=\"starting test\" nodes=\"[" + strings.Repeat("n0 ", 100) + "]\"\n"
+	if n, err := c.Write([]byte(long)); err != nil || n != len(long) {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	if got := b.String(); utf8.RuneCountInString(strings.TrimSuffix(got, "\n")) > maxConsoleLine || !strings.HasSuffix(got, "(in full in store/x/jepsen.log)\n") {
+		t.Errorf("console line %q", got)
+	}
+}

@@ -109,9 +109,9 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		progressOn = true
 	}
-	var console io.Writer = stderr
+	var console io.Writer = cappedLines{stderr, run.Path("jepsen.log")}
 	if progressOn {
-		console = lineClearer{stderr}
+		console = lineClearer{console}
 	}
 	// The handler serialises writes; the log file is unbuffered so it is
 	// complete even if the workbench is killed.
