@@ -71,7 +71,12 @@ func TestBazelRunWorksInTheUsersDirectory(t *testing.T) {
 	if err := os.Symlink(self, filepath.Join(user, "mynode", "node")); err != nil {
 		t.Fatal(err)
 	}
-	runfiles := t.TempDir()
+	runfilesRoot := t.TempDir()
+	runfiles := filepath.Join(runfilesRoot, "_main")
+	if err := os.Mkdir(runfiles, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	standInForBazel(t, runfilesRoot)
 	t.Setenv(echoNodeEnv, "1")
 	t.Setenv("BUILD_WORKING_DIRECTORY", user)
 
@@ -105,6 +110,29 @@ func TestBazelRunWorksInTheUsersDirectory(t *testing.T) {
 	}
 }
 
+// standInForBazel makes dir this binary's runfiles tree for the test.
+func standInForBazel(t *testing.T, dir string) {
+	old := runfilesDir
+	runfilesDir = func() (string, error) { return dir, nil }
+	t.Cleanup(func() { runfilesDir = old })
+}
+
+// TestAWorkbenchStartedElsewhereStays: a program under `bazel run` (the
+// scoreboard) starts workbenches in directories of its own; they inherit
+// BUILD_WORKING_DIRECTORY but are not in their runfiles, and must stay put.
+func TestAWorkbenchStartedElsewhereStays(t *testing.T) {
+	standInForBazel(t, t.TempDir())
+	runDir := t.TempDir()
+	t.Chdir(runDir)
+	t.Setenv("BUILD_WORKING_DIRECTORY", t.TempDir())
+	if err := enterUserDirectory(); err != nil {
+		t.Fatal(err)
+	}
+	if wd, _ := os.Getwd(); wd != runDir {
+		t.Errorf("working directory %s, want the run directory %s", wd, runDir)
+	}
+}
+
 // TestWithoutBazelRunTheDirectoryStays checks that outside `bazel run` the
 // workbench stays where it was started.
 func TestWithoutBazelRunTheDirectoryStays(t *testing.T) {
@@ -121,7 +149,9 @@ func TestWithoutBazelRunTheDirectoryStays(t *testing.T) {
 
 func TestAMissingUserDirectoryIsAnError(t *testing.T) {
 	t.Setenv("BUILD_WORKING_DIRECTORY", filepath.Join(t.TempDir(), "gone"))
-	t.Chdir(t.TempDir())
+	runfiles := t.TempDir()
+	standInForBazel(t, runfiles)
+	t.Chdir(runfiles)
 	if err := enterUserDirectory(); err == nil || !strings.Contains(err.Error(), "BUILD_WORKING_DIRECTORY") {
 		t.Errorf("err = %v, want one naming BUILD_WORKING_DIRECTORY", err)
 	}
