@@ -5,9 +5,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/glomers/glomers/tools/workbench/cli"
@@ -107,6 +111,39 @@ func TestBazelRunWorksInTheUsersDirectory(t *testing.T) {
 	}
 	if out := run("compare", "-2", "-1"); out == "" {
 		t.Error("compare printed nothing for the user's last two runs")
+	}
+
+	// serve, started the same way, serves that store: its runs page lists
+	// the runs. (It stops on SIGINT, as from a terminal.)
+	t.Chdir(runfiles)
+	if err := enterUserDirectory(); err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	var serveErr bytes.Buffer
+	go func() { done <- cli.Main([]string{"serve", "--port", "0"}, pw, &serveErr); pw.Close() }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve: %v\n%s", err, serveErr.String())
+	}
+	go io.Copy(io.Discard, pr)
+	m := regexp.MustCompile(`http://[^/ ]+/`).FindString(line)
+	if m == "" || !strings.HasPrefix(line, "Serving store at ") {
+		t.Fatalf("serve said %q", line)
+	}
+	resp, err := http.Get(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "echo") {
+		t.Errorf("serve's runs page does not list the user's echo runs:\n%.400s", page)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	if code := <-done; code != cli.ExitValid {
+		t.Errorf("serve exited %d: %s", code, serveErr.String())
 	}
 }
 
