@@ -21,8 +21,18 @@ why its run must be rejected (expressions of tools/resultcheck/bound, judged by
     bounds = {"net.servers.msgs-per-op": "<= 2.9 margin 5%"},
     expect_failure = ["workload.lost-count > 0"],
 
-Fly.io's challenges are declared with flyio_test (tools/flyio/defs.bzl), which takes the
-command line and the bounds from the one table, tools/flyio/challenges.bzl.
+Each test states which harness its expectation holds for. Flags only the workbench knows
+(--seed, --delivery, --node-env, --bounds, --maelstrom-verdicts) go in workbench_args, which
+a run under MAELSTROM leaves out (Maelstrom refuses options it does not know). A fixture that
+only the workbench's strict checks reject (docs/verdicts.md) says what Maelstrom concludes
+instead, and one whose failure Maelstrom finds only by chance is skipped there, saying why:
+
+    maelstrom_expect = "valid",   # or "skip"
+    maelstrom_why = "Elle has no garbage-read check",
+
+Fly.io's challenges and Maelstrom's own workloads are declared with challenge_test (Fly.io's
+also with its older name, flyio_test; tools/flyio/defs.bzl), which takes the command line
+and the bounds from the one table, tools/flyio/challenges.bzl.
 """
 
 load("@rules_shell//shell:sh_test.bzl", "sh_test")
@@ -46,8 +56,11 @@ def maelstrom_test(
         binary,
         workload,
         args = [],
+        workbench_args = [],
         env = {},
         expect = "valid",
+        maelstrom_expect = None,
+        maelstrom_why = "",
         bounds = {},
         pending_bounds = {},
         expect_failure = [],
@@ -62,9 +75,15 @@ def maelstrom_test(
       binary: label of the node executable (usually a go_binary).
       workload: the Maelstrom workload, e.g. "echo", "broadcast", "lin-kv".
       args: further Maelstrom `test` flags (--node-count, --time-limit, --rate, ...).
+      workbench_args: flags only the workbench knows (--seed 2, --bounds 3d, ...); left out
+        when MAELSTROM runs the test.
       env: environment for the run; Maelstrom and the workbench pass their environment on
         to the nodes, so this is how a node's mode is chosen (GOSSIP_PRESET, KAFKA_MODE).
       expect: "valid" (pass iff the checker accepts) or "invalid" (pass iff it rejects).
+      maelstrom_expect: what holds when MAELSTROM runs the test, if not expect: "valid" (a
+        fixture only the workbench's strict checks reject; its expect_failure is then not
+        checked) or "skip" (Maelstrom finds the failure only by chance, e.g. by timing).
+      maelstrom_why: why maelstrom_expect differs (required with it); printed by the test.
       bounds: for a valid run, PATH -> "OP VALUE [margin M]" that results.json must satisfy,
         e.g. {"net.servers.msgs-per-op": "<= 2.9 margin 5%"}; the margin (what a noisy
         2-core machine needs) is written next to the target.
@@ -92,9 +111,22 @@ def maelstrom_test(
         fail("maelstrom_test %s: expect_failure is for expect = \"invalid\"" % name)
     if expect == "invalid" and (bounds or pending_bounds):
         fail("maelstrom_test %s: bounds are for expect = \"valid\"" % name)
+    if maelstrom_expect != None and maelstrom_expect not in ["valid", "skip"]:
+        fail("maelstrom_test %s: maelstrom_expect must be \"valid\" or \"skip\", not %r" % (name, maelstrom_expect))
+    if (maelstrom_expect != None) != (maelstrom_why != ""):
+        fail("maelstrom_test %s: maelstrom_expect and maelstrom_why go together" % name)
+    for a in workbench_args:
+        if a in ["--bin", "--workload", "-w"]:
+            fail("maelstrom_test %s: %s is not a workbench-only flag" % (name, a))
+    harness = ["--workbench-arg=" + _quoted(name, a) for a in workbench_args]
+    if maelstrom_expect != None:
+        harness += [
+            "--maelstrom-expect=" + ("skip" if maelstrom_expect == "skip" else str(_EXIT_CODE[maelstrom_expect])),
+            "--maelstrom-why=" + _quoted(name, maelstrom_why),
+        ]
     checks = (["--bound=" + _quoted(name, p + " " + r) for p, r in bounds.items()] +
               ["--pending=" + _quoted(name, p + " " + r) for p, r in pending_bounds.items()] +
-              ["--reason=" + _quoted(name, e) for e in expect_failure])
+              ["--reason=" + _quoted(name, e) for e in expect_failure] + harness)
     workbench = "//tools/workbench"
     resultcheck = "//tools/resultcheck"
     sh_test(

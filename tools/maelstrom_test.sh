@@ -7,6 +7,13 @@
 # the user's working directory), keeps store/ among the test's outputs, and passes iff the
 # exit code is WANT_EXIT (0 valid, 1 invalid; the workbench uses 2 for unknown and 254 for
 # bad arguments) and RESULTCHECK finds every CHECK holding in the run's results.json.
+# Three more CHECK flags say what holds under MAELSTROM (a real Maelstrom, or the stand-in):
+#   --workbench-arg=FLAG     passed to the workbench only (--seed, --bounds, ...), never to
+#                            Maelstrom, which refuses options it does not know;
+#   --maelstrom-expect=E     under MAELSTROM, want exit E instead (0: a fixture only the
+#                            workbench's strict checks reject; --reason checks are then
+#                            dropped), or "skip" (an outcome Maelstrom gives only by chance);
+#   --maelstrom-why=TEXT     why, printed whenever --maelstrom-expect applies.
 
 # --- begin runfiles.bash initialization v3 ---
 set -uo pipefail; set +e; f=bazel_tools/tools/bash/runfiles/runfiles.bash
@@ -34,13 +41,44 @@ export GLOMERS_WORKBENCH=$workbench
 resultcheck=$(rlocation "$4")
 [ -n "$resultcheck" ] || { echo "maelstrom_test: no runfile $4" >&2; exit 1; }
 shift 4
-checks=()
+checks=() workbench_args=() maelstrom_expect="" maelstrom_why=""
 while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-  checks+=("$1")
+  case $1 in
+    --workbench-arg=*) workbench_args+=("${1#--workbench-arg=}") ;;
+    --maelstrom-expect=*) maelstrom_expect=${1#--maelstrom-expect=} ;;
+    --maelstrom-why=*) maelstrom_why=${1#--maelstrom-why=} ;;
+    *) checks+=("$1") ;;
+  esac
   shift
 done
 [ "${1:-}" = "--" ] || { echo "maelstrom_test: want -- after the checks" >&2; exit 2; }
 shift
+
+if [ -n "${MAELSTROM:-}" ]; then
+  # Maelstrom gets Maelstrom's options only, and is held to what it can say.
+  workbench_args=()
+  case $maelstrom_expect in
+    "") ;;
+    skip)
+      echo "maelstrom_test: SKIPPED under MAELSTROM: $maelstrom_why" >&2
+      [ -z "${XML_OUTPUT_FILE:-}" ] || printf '%s\n' '<?xml version="1.0" encoding="UTF-8"?>' \
+        '<testsuites><testsuite name="maelstrom_test" tests="1" failures="0" errors="0" skipped="1"><testcase name="maelstrom_test" status="notrun"><skipped/></testcase></testsuite></testsuites>' >"$XML_OUTPUT_FILE"
+      exit 0
+      ;;
+    *)
+      echo "maelstrom_test: under MAELSTROM, want exit $maelstrom_expect: $maelstrom_why" >&2
+      if [ "$maelstrom_expect" != "$want" ] && [ "$maelstrom_expect" = 0 ]; then
+        # The reasons say why the workbench rejects the run; Maelstrom accepts it.
+        kept=()
+        for c in ${checks[@]+"${checks[@]}"}; do
+          [[ $c == --reason=* ]] || kept+=("$c")
+        done
+        checks=(${kept[@]+"${kept[@]}"})
+      fi
+      want=$maelstrom_expect
+      ;;
+  esac
+fi
 
 # The runner writes store/ into its working directory: under `bazel run`
 # (which sets BUILD_WORKING_DIRECTORY) the user's, so the run can be looked
@@ -54,7 +92,7 @@ else
 fi
 cd "$work"
 
-echo "maelstrom_test: $runner test --bin $node $*" >&2
+echo "maelstrom_test: $runner test --bin $node ${workbench_args[*]+${workbench_args[*]} }$*" >&2
 set +e
 # What the run cost, nodes included, for the cpu figures in the BUILD files.
 TIMEFORMAT='maelstrom_test: %R s wall, %U s user + %S s system CPU'
@@ -62,7 +100,7 @@ started=$SECONDS
 # Results written after this file are this run's (under `bazel run`, store/
 # may hold earlier runs too).
 started_marker=$(mktemp)
-time "$runner" test --bin "$node" "$@"
+time "$runner" test --bin "$node" ${workbench_args[@]+"${workbench_args[@]}"} "$@"
 got=$?
 set -e
 

@@ -1,4 +1,15 @@
-"""flyio_test: a Maelstrom test of one of Fly.io's challenges, as tools/flyio/challenges.bzl runs it.
+"""challenge_test: a Maelstrom test of one row of tools/flyio/challenges.bzl, run as the table says.
+
+flyio_test is its name for Fly.io's rows (suite "flyio"); Maelstrom's own workloads (suite
+"maelstrom") use challenge_test:
+
+    challenge_test(
+        name = "maelstrom_g_set_partition_test",
+        challenge = "g-set-partition",
+        binary = ":g-set",
+    )
+
+For Fly.io's:
 
     flyio_test(
         name = "maelstrom_3d_efficient_test",
@@ -31,11 +42,24 @@ and a broken fixture node runs the way the challenge it breaks is run:
 load("//tools:maelstrom_test.bzl", "maelstrom_test")
 load(":challenges.bzl", "CHALLENGES", "CHALLENGES_BY_ID")
 
-def flyio_test(
+def flyio_test(name, challenge, **kwargs):
+    """challenge_test for one of Fly.io's challenges (suite "flyio").
+
+    Args:
+      name: the test's name.
+      challenge: the challenge's id in CHALLENGES, e.g. "3d".
+      **kwargs: as challenge_test.
+    """
+    if challenge in CHALLENGES_BY_ID and CHALLENGES_BY_ID[challenge]["suite"] != "flyio":
+        fail("flyio_test %s: %r is a %s row; use challenge_test" % (name, challenge, CHALLENGES_BY_ID[challenge]["suite"]))
+    challenge_test(name = name, challenge = challenge, **kwargs)
+
+def challenge_test(
         name,
         challenge,
         binary,
         extra_args = [],
+        workbench_args = [],
         time_limit = None,
         bounds = None,
         pending_bounds = None,
@@ -46,9 +70,12 @@ def flyio_test(
 
     Args:
       name: the test's name.
-      challenge: the challenge's id in CHALLENGES, e.g. "3d".
+      challenge: the challenge's id in CHALLENGES, e.g. "3d" or "g-set-partition".
       binary: label of the node executable.
-      extra_args: flags after the challenge's own (e.g. --nemesis partition, --seed 2).
+      extra_args: Maelstrom flags after the challenge's own (e.g. --nemesis partition).
+      workbench_args: flags only the workbench knows (e.g. --seed 2), left out under MAELSTROM;
+        --bounds CHALLENGE is always among them, so the summary judges this repository's
+        bounds and names its node settings.
       time_limit: overrides the challenge's --time-limit (fixtures run shorter).
       bounds: the bounds to hold (dict PATH -> "OP VALUE margin M"); default: the table's,
         when the test runs the challenge's exact command line and expects a valid run,
@@ -62,7 +89,7 @@ def flyio_test(
         challenge's test with bounds is flaky = True unless kwargs says otherwise.
     """
     if challenge not in CHALLENGES_BY_ID:
-        fail("flyio_test %s: unknown challenge %r (known: %s)" % (name, challenge, ", ".join([c["id"] for c in CHALLENGES])))
+        fail("challenge_test %s: unknown challenge %r (known: %s)" % (name, challenge, ", ".join([c["id"] for c in CHALLENGES])))
     c = CHALLENGES_BY_ID[challenge]
     exact = expect == "valid" and not extra_args and (time_limit == None or time_limit == c["time_limit"])
     if bounds == None:
@@ -84,6 +111,7 @@ def flyio_test(
         cpu = cpu,
         workload = c["workload"],
         args = c["args"] + ["--time-limit", str(time_limit or c["time_limit"])] + extra_args,
+        workbench_args = ["--bounds", challenge] + workbench_args,
         env = c["env"],
         bounds = bounds,
         pending_bounds = pending_bounds,

@@ -1,5 +1,7 @@
-// Package flyio is the table of Fly.io's Gossip Glomers challenges for Go:
-// each challenge's binary, workload, command line, environment, Fly.io's
+// Package flyio is the table of the challenges for Go: Fly.io's Gossip
+// Glomers series and, in a suite of their own, the workloads Maelstrom's
+// own course goes on to (g-set, pn-counter, txn-list-append, lin-kv). Each
+// row has its binary, workload, command line, environment, Fly.io's
 // targets and this project's bounds. The table is written once, in
 // challenges.bzl, which the challenge BUILD files load; challenges.json is
 // generated from it (tools/bazel run //tools/flyio:update) and embedded
@@ -23,6 +25,8 @@ var challengesJSON []byte
 // Challenge is one row of challenges.bzl (its docstring describes the
 // fields).
 type Challenge struct {
+	// Suite is SuiteFlyio or SuiteMaelstrom.
+	Suite    string `json:"suite"`
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	Binary   string `json:"binary"`
@@ -45,6 +49,23 @@ type Challenge struct {
 	// runs that must not share the machine with busy ones.
 	CPU   float64 `json:"cpu"`
 	Quiet bool    `json:"quiet"`
+}
+
+// The suites of the table.
+const (
+	SuiteFlyio     = "flyio"     // Fly.io's Gossip Glomers, 1 … 6c
+	SuiteMaelstrom = "maelstrom" // Maelstrom's own course: CRDTs, transactions, Raft
+)
+
+// SuiteTitle names a suite for people.
+func SuiteTitle(suite string) string {
+	switch suite {
+	case SuiteFlyio:
+		return "Fly.io's Gossip Glomers"
+	case SuiteMaelstrom:
+		return "Maelstrom's own workloads"
+	}
+	return suite
 }
 
 // Metric names of Fly.io's targets.
@@ -80,6 +101,9 @@ func decode(b []byte) ([]Challenge, error) {
 		return nil, fmt.Errorf("tools/flyio/challenges.json: %w", err)
 	}
 	for _, c := range cs {
+		if c.Suite != SuiteFlyio && c.Suite != SuiteMaelstrom {
+			return nil, fmt.Errorf("tools/flyio/challenges.json: challenge %s: unknown suite %q", c.ID, c.Suite)
+		}
 		for _, e := range append(slices.Clone(c.Bounds), c.PendingBounds...) {
 			if _, err := bound.Parse(e); err != nil {
 				return nil, fmt.Errorf("tools/flyio/challenges.json: challenge %s: %w", c.ID, err)
@@ -96,12 +120,12 @@ func decode(b []byte) ([]Challenge, error) {
 	return cs, nil
 }
 
-// Challenges lists every challenge in Fly.io's order. The slice is the
-// caller's to keep; its elements share the table's maps and slices, which
-// must not be modified.
+// Challenges lists every challenge: Fly.io's in Fly.io's order, then
+// Maelstrom's. The slice is the caller's to keep; its elements share the
+// table's maps and slices, which must not be modified.
 func Challenges() []Challenge { return slices.Clone(challenges) }
 
-// ByID finds a challenge by its id (1, 2, 3a … 6c).
+// ByID finds a challenge by its id (1, 2, 3a … 6c, g-set, lin-kv, …).
 func ByID(id string) (Challenge, bool) {
 	for _, c := range challenges {
 		if c.ID == id {

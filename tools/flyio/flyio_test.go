@@ -9,9 +9,9 @@ import (
 // The table holds every challenge of Fly.io's page once, in order, with
 // what the scoreboard and the tests need.
 func TestTable(t *testing.T) {
-	var ids []string
+	ids := map[string][]string{}
 	for _, c := range Challenges() {
-		ids = append(ids, c.ID)
+		ids[c.Suite] = append(ids[c.Suite], c.ID)
 		if c.Name == "" || c.Binary == "" || c.Workload == "" || c.TimeLimit <= 0 || c.Quick <= 0 || c.CPU <= 0 {
 			t.Errorf("challenge %s is incomplete: %+v", c.ID, c)
 		}
@@ -23,8 +23,29 @@ func TestTable(t *testing.T) {
 		}
 	}
 	want := []string{"1", "2", "3a", "3b", "3c", "3d", "3e", "4", "5a", "5b", "5c", "6a", "6b", "6b-partition", "6c"}
-	if !slices.Equal(ids, want) {
-		t.Errorf("ids %v, want %v", ids, want)
+	if !slices.Equal(ids[SuiteFlyio], want) {
+		t.Errorf("Fly.io ids %v, want %v", ids[SuiteFlyio], want)
+	}
+	// Maelstrom's own workloads that Fly.io's series leaves out, after Fly.io's.
+	want = []string{"g-set", "g-set-partition", "pn-counter", "pn-counter-partition", "txn-list-append", "txn-list-append-partition", "lin-kv", "lin-kv-5"}
+	if !slices.Equal(ids[SuiteMaelstrom], want) {
+		t.Errorf("Maelstrom ids %v, want %v", ids[SuiteMaelstrom], want)
+	}
+	if len(ids) != 2 {
+		t.Errorf("suites %v, want flyio and maelstrom", ids)
+	}
+	all := Challenges()
+	if all[len(ids[SuiteFlyio])-1].ID != "6c" {
+		t.Error("Maelstrom's rows do not follow Fly.io's")
+	}
+	// Maelstrom's Raft chapter's final command, as its documentation writes it.
+	lk, _ := ByID("lin-kv")
+	if got := strings.Join(lk.Args, " "); got != "--node-count 3 --concurrency 4n --rate 30 --nemesis partition --nemesis-interval 10" || lk.TimeLimit != 60 || lk.Binary != "lin-kv" {
+		t.Errorf("lin-kv row: %q, time limit %d, binary %s", got, lk.TimeLimit, lk.Binary)
+	}
+	ta, _ := ByID("txn-list-append")
+	if got := strings.Join(ta.Args, " "); got != "--node-count 2 --rate 100" || ta.TimeLimit != 10 {
+		t.Errorf("txn-list-append row: %q, time limit %d", got, ta.TimeLimit)
 	}
 	d, _ := ByID("3d")
 	if d.Env["GOSSIP_PRESET"] != "latency" || !d.Quiet || len(d.Targets) != 3 {
@@ -41,8 +62,9 @@ func TestTable(t *testing.T) {
 func TestDecodeRejectsBadTables(t *testing.T) {
 	for _, tc := range []struct{ name, json, want string }{
 		{"not json", `[{`, "challenges.json"},
-		{"bad bound", `[{"id": "9", "bounds": ["net.servers.msgs-per-op about 3"]}]`, "challenge 9"},
-		{"bad metric", `[{"id": "9", "targets": [{"metric": "speed", "max": 1}]}]`, `unknown target metric "speed"`},
+		{"bad bound", `[{"suite": "flyio", "id": "9", "bounds": ["net.servers.msgs-per-op about 3"]}]`, "challenge 9"},
+		{"bad metric", `[{"suite": "flyio", "id": "9", "targets": [{"metric": "speed", "max": 1}]}]`, `unknown target metric "speed"`},
+		{"no suite", `[{"id": "9"}]`, `unknown suite ""`},
 	} {
 		if _, err := decode([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one mentioning %q", tc.name, err, tc.want)

@@ -36,6 +36,9 @@ const (
 // Row is one challenge's line on the scoreboard and its entry in
 // scoreboard.json.
 type Row struct {
+	// Suite is the table's: flyio (Fly.io's series) or maelstrom
+	// (Maelstrom's own workloads); each has its section.
+	Suite    string   `json:"suite"`
 	ID       string   `json:"id"`
 	Name     string   `json:"name"`
 	Workload string   `json:"workload"`
@@ -101,7 +104,7 @@ type Board struct {
 type results map[string]any
 
 func loadResults(dir string) (results, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	b, err := os.ReadFile(filepath.Join(dir, store.ResultsName))
 	if err != nil {
 		return nil, err
 	}
@@ -246,13 +249,13 @@ func status(row *Row) string {
 func runLinks(outDir, runDir string) []Link {
 	var links []Link
 	for _, f := range []struct{ name, file string }{
-		{"report", "index.html"},
+		{"report", store.IndexName},
 		{"latency", "latency-raw.svg"},
 		{"quantiles", "latency-quantiles.svg"},
 		{"rate", "rate.svg"},
-		{"messages", "messages.svg"},
-		{"results", "results.edn"},
-		{"history", "history.txt"},
+		{"messages", store.MessagesName},
+		{"results", store.ResultsEDNName},
+		{"history", store.HistoryTextName},
 	} {
 		p := filepath.Join(runDir, f.file)
 		if _, err := os.Stat(p); err != nil {
@@ -322,22 +325,45 @@ func targetsText(ts []TargetCheck) string {
 	return strings.Join(parts, "  ")
 }
 
-// WriteTable prints the scoreboard as one aligned table.
-func WriteTable(w io.Writer, rows []Row) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "challenge\tverdict\tops\tavail\tmsgs/op\tp50 ms\tmax ms\tlatency\tFly.io target\tstatus")
-	for _, r := range rows {
-		lat := r.LatencyKind
-		if r.Status == StatusSkipped {
-			fmt.Fprintf(tw, "%s %s\t—\t—\t—\t—\t—\t—\t—\t—\t%s\n", r.ID, r.Name, r.Status)
-			continue
+// Section is one suite's rows, in the table's order.
+type Section struct {
+	Suite, Title string
+	Rows         []Row
+}
+
+// Sections splits rows by suite: Fly.io's first, then Maelstrom's own
+// workloads; a suite with no rows has no section.
+func Sections(rows []Row) []Section {
+	var out []Section
+	for _, suite := range []string{flyio.SuiteFlyio, flyio.SuiteMaelstrom} {
+		sec := Section{Suite: suite, Title: flyio.SuiteTitle(suite)}
+		for _, r := range rows {
+			if r.Suite == suite || (r.Suite == "" && suite == flyio.SuiteFlyio) {
+				sec.Rows = append(sec.Rows, r)
+			}
 		}
-		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			r.ID, r.Name, verdictText(r.Verdict), optInt(r.Operations), optFloat(r.Availability, 3),
-			optFloat(r.MsgsPerOp, 2), optMS(r.P50MS), optMS(r.MaxMS), lat, targetsText(r.Targets), r.Status)
+		if len(sec.Rows) > 0 {
+			out = append(out, sec)
+		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	return out
+}
+
+// WriteTable prints the scoreboard: one aligned table per suite (Fly.io's
+// series, then Maelstrom's own workloads), the broadcast latencies, and
+// every row's reasons and first errors.
+func WriteTable(w io.Writer, rows []Row) error {
+	secs := Sections(rows)
+	for i, sec := range secs {
+		if len(secs) > 1 {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			fmt.Fprintln(w, sec.Title)
+		}
+		if err := writeSection(w, sec); err != nil {
+			return err
+		}
 	}
 	if err := writeBroadcastTable(w, rows); err != nil {
 		return err
@@ -351,6 +377,29 @@ func WriteTable(w io.Writer, rows []Row) error {
 		}
 	}
 	return nil
+}
+
+// writeSection prints one suite's rows as an aligned table. Maelstrom's
+// documentation sets no numeric targets, so its column says "target":
+// what the run must be (valid) and any the table states.
+func writeSection(w io.Writer, sec Section) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	target := "Fly.io target"
+	if sec.Suite == flyio.SuiteMaelstrom {
+		target = "target"
+	}
+	fmt.Fprintf(tw, "challenge\tverdict\tops\tavail\tmsgs/op\tp50 ms\tmax ms\tlatency\t%s\tstatus\n", target)
+	for _, r := range sec.Rows {
+		lat := r.LatencyKind
+		if r.Status == StatusSkipped {
+			fmt.Fprintf(tw, "%s %s\t—\t—\t—\t—\t—\t—\t—\t—\t%s\n", r.ID, r.Name, r.Status)
+			continue
+		}
+		fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r.ID, r.Name, verdictText(r.Verdict), optInt(r.Operations), optFloat(r.Availability, 3),
+			optFloat(r.MsgsPerOp, 2), optMS(r.P50MS), optMS(r.MaxMS), lat, targetsText(r.Targets), r.Status)
+	}
+	return tw.Flush()
 }
 
 // writeBroadcastTable prints the broadcast rows' three latencies, if any
@@ -417,7 +466,11 @@ func ReadJSON(path string) (Board, error) {
 // WriteHTML writes scoreboard.html, a static page linking every run.
 func WriteHTML(path string, b Board) error {
 	var buf bytes.Buffer
-	if err := htmlTemplate.Execute(&buf, b); err != nil {
+	page := struct {
+		Board
+		Sections []Section
+	}{b, Sections(b.Rows)}
+	if err := htmlTemplate.Execute(&buf, page); err != nil {
 		return fmt.Errorf("scoreboard.html: %w", err)
 	}
 	return os.WriteFile(path, buf.Bytes(), 0o644)
@@ -441,6 +494,7 @@ var htmlTemplate = template.Must(template.New("board").Funcs(template.FuncMap{
   header { padding: 20px 32px; color: #fff; background: #2b3a55; }
   header.ok { background: #1b8a5a; } header.bad { background: #d0243b; }
   header h1 { margin: 0; font-size: 24px; } header p { margin: 4px 0 0; opacity: .9; }
+  h2 { margin: 24px 0 8px; font-size: 18px; }
   main { max-width: 1300px; margin: 0 auto; padding: 20px 32px 48px; }
   table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid #e5e7eb; }
   th, td { padding: 7px 10px; border-bottom: 1px solid #e5e7eb; text-align: left; vertical-align: top; }
@@ -461,8 +515,9 @@ var htmlTemplate = template.Must(template.New("board").Funcs(template.FuncMap{
 <p>{{if .OK}}Every challenge that ran passed{{else}}Not everything passed{{end}} · {{when .Generated}} · {{printf "%.0f" .WallSeconds}} s{{if .Quick}} · quick (shortened time limits){{end}}</p>
 </header>
 <main>
+{{range .Sections}}<h2>{{.Title}}</h2>
 <table>
-<tr><th>challenge</th><th>status</th><th>verdict</th><th>ops</th><th>avail</th><th>msgs/op</th><th>p50 ms</th><th>max ms</th><th>Fly.io target</th><th>run</th></tr>
+<tr><th>challenge</th><th>status</th><th>verdict</th><th>ops</th><th>avail</th><th>msgs/op</th><th>p50 ms</th><th>max ms</th><th>{{if eq .Suite "flyio"}}Fly.io target{{else}}target{{end}}</th><th>run</th></tr>
 {{range .Rows}}<tr>
 <td class="ch"><b>{{.ID}}</b> {{.Name}}<br><code>{{.Command}}</code></td>
 <td><span class="st {{lower .Status}}">{{.Status}}</span></td>
@@ -475,5 +530,5 @@ var htmlTemplate = template.Must(template.New("board").Funcs(template.FuncMap{
 {{if .Reason}}<div class="err">{{.Reason}}</div>{{end}}{{range .FirstErrors}}<div class="err">{{.}}</div>{{end}}</td>
 </tr>
 {{end}}</table>
-</main></body></html>
+{{end}}</main></body></html>
 `))

@@ -351,3 +351,42 @@ func TestDryRunPrintsFlyCommands(t *testing.T) {
 		t.Error("echo has no binary and should not be listed")
 	}
 }
+
+// Maelstrom's own workloads get a section of their own, after Fly.io's,
+// in the text table and on the page.
+func TestSectionsBySuite(t *testing.T) {
+	fly := Row{Suite: "flyio", ID: "1", Name: "Echo", Status: StatusSkipped, Reason: "skipped: no --bin echo=PATH"}
+	gset := Row{Suite: "maelstrom", ID: "g-set-partition", Name: "Grow-only set, partitioned", Status: StatusSkipped, Reason: "skipped: no --bin g-set=PATH"}
+	rows := []Row{gset, fly}
+	sortRows(rows)
+	if rows[0].ID != "1" {
+		t.Fatalf("Maelstrom's row sorted before Fly.io's: %s", rows[0].ID)
+	}
+	secs := Sections(rows)
+	if len(secs) != 2 || secs[0].Title != "Fly.io's Gossip Glomers" || secs[1].Title != "Maelstrom's own workloads" ||
+		len(secs[1].Rows) != 1 || secs[1].Rows[0].ID != "g-set-partition" {
+		t.Fatalf("sections %+v", secs)
+	}
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	table := buf.String()
+	fi, mi := strings.Index(table, "Fly.io's Gossip Glomers"), strings.Index(table, "Maelstrom's own workloads")
+	if fi < 0 || mi < fi || !strings.Contains(table[mi:], "g-set-partition Grow-only set") || strings.Contains(table[mi:], "Fly.io target") {
+		t.Errorf("table:\n%s", table)
+	}
+	// A board of one suite has no headings.
+	buf.Reset()
+	if err := WriteTable(&buf, []Row{fly}); err != nil || strings.Contains(buf.String(), "Gossip Glomers") {
+		t.Errorf("one-suite table: %v\n%s", err, buf.String())
+	}
+	path := filepath.Join(t.TempDir(), "scoreboard.html")
+	if err := WriteHTML(path, Board{Rows: rows}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(path)
+	if !strings.Contains(string(page), "<h2>Maelstrom&#39;s own workloads</h2>") || !strings.Contains(string(page), "g-set-partition") {
+		t.Errorf("page lacks Maelstrom's section:\n%s", page)
+	}
+}

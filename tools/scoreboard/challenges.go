@@ -11,7 +11,8 @@ import (
 // scoreboard adds: the command line it runs and how long that takes.
 type Challenge struct{ flyio.Challenge }
 
-// Challenges lists every challenge in Fly.io's order.
+// Challenges lists every challenge in the table's order: Fly.io's, then
+// Maelstrom's own workloads.
 var Challenges = func() []Challenge {
 	var out []Challenge
 	for _, c := range flyio.Challenges() {

@@ -1,7 +1,8 @@
-// Command scoreboard runs every Gossip Glomers challenge it has a binary
-// for, through the workbench, with Fly.io's command lines (tools/flyio),
-// and prints one table: verdict, operations, availability, servers
-// msgs-per-op and latency next to Fly.io's targets. It also writes
+// Command scoreboard runs every challenge it has a binary for, through the
+// workbench, with the table's command lines (tools/flyio: Fly.io's Gossip
+// Glomers, then Maelstrom's own workloads), and prints a table per suite:
+// verdict, operations, availability, servers msgs-per-op and latency next
+// to Fly.io's targets. It also writes
 // scoreboard.json and a static scoreboard.html that links every run's
 // report and plots.
 //
@@ -222,7 +223,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	rows := runAll(ctx, o, todo, stderr)
 	for _, c := range skipped {
-		rows = append(rows, Row{ID: c.ID, Name: c.Name, Workload: c.Workload, Status: StatusSkipped, LatencyKind: c.Latency,
+		rows = append(rows, Row{Suite: c.Suite, ID: c.ID, Name: c.Name, Workload: c.Workload, Status: StatusSkipped, LatencyKind: c.Latency,
 			Reason: "skipped: no --bin " + c.Binary + "=PATH"})
 	}
 	sortRows(rows)
@@ -249,7 +250,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// sortRows keeps Fly.io's order whatever order rows were produced in.
+// sortRows keeps the table's order (Fly.io's, then Maelstrom's) whatever order rows
+// were produced in.
 func sortRows(rows []Row) {
 	order := map[string]int{}
 	for i, c := range Challenges {
@@ -296,7 +298,7 @@ func runAll(ctx context.Context, o options, todo []Challenge, stderr io.Writer) 
 func runChallenge(ctx context.Context, o options, c Challenge) (row Row) {
 	env := append(c.EnvList(), o.env[c.ID]...)
 	args := c.CommandArgs(o.bins[c.Binary], o.quick, o.seed)
-	row = Row{ID: c.ID, Name: c.Name, Workload: c.Workload, LatencyKind: c.Latency, Env: env,
+	row = Row{Suite: c.Suite, ID: c.ID, Name: c.Name, Workload: c.Workload, LatencyKind: c.Latency, Env: env,
 		Command: envPrefix(env) + shellJoin(append([]string{"workbench"}, args...))}
 	start := time.Now()
 	defer func() { row.WallSeconds = time.Since(start).Seconds() }()

@@ -32,6 +32,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/glomers/glomers/tools/workbench/checker"
 )
 
 // Op is a comparison.
@@ -330,34 +332,11 @@ func (b Bound) Check(results map[string]any) Outcome {
 	return o
 }
 
-// Lookup walks nested maps along path. A key that is a number also
-// matches a map key with the same numeric value ("1" finds "1.0").
+// Lookup walks nested maps along path (checker.Lookup). A key that is a
+// number also matches a map key with the same numeric value ("1" finds
+// "1.0").
 func Lookup(m map[string]any, path []string) (any, bool) {
-	var v any = m
-	for _, k := range path {
-		mm, ok := asMap(v)
-		if !ok {
-			return nil, false
-		}
-		x, ok := mm[k]
-		if !ok {
-			kf, err := strconv.ParseFloat(k, 64)
-			if err != nil {
-				return nil, false
-			}
-			for mk, mv := range mm {
-				if f, err := strconv.ParseFloat(mk, 64); err == nil && f == kf {
-					x, ok = mv, true
-					break
-				}
-			}
-			if !ok {
-				return nil, false
-			}
-		}
-		v = x
-	}
-	return v, true
+	return checker.Lookup(m, path...)
 }
 
 func asMap(v any) (map[string]any, bool) {

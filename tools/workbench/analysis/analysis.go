@@ -11,7 +11,6 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
-	"github.com/glomers/glomers/tools/workbench/network"
 	"github.com/glomers/glomers/tools/workbench/workload"
 )
 
@@ -130,10 +129,11 @@ func InvokeCount(h history.History) int {
 
 // Analyze runs every checker on a history and composes the results map:
 // :perf :timeline :exceptions :stats :availability :net :workload and the
-// merged :valid?. net is the :net result (nil: computed from journal).
-func Analyze(w *workload.Workload, opts workload.Options, h history.History, net checker.Result, journal []network.Event) checker.Result {
+// merged :valid?. net is the :net result, counted from the journal as it
+// streams by (NetTally); nil counts no messages.
+func Analyze(w *workload.Workload, opts workload.Options, h history.History, net checker.Result) checker.Result {
 	if net == nil {
-		net = Net(journal, InvokeCount(h))
+		net = Net(nil, InvokeCount(h))
 	}
 	var wl checker.Result
 	if w.Check != nil {
@@ -150,11 +150,17 @@ func Analyze(w *workload.Workload, opts workload.Options, h history.History, net
 		"net":          net,
 		"workload":     wl,
 	}
-	var vs []checker.Validity
+	var vs, maelstrom []checker.Validity
 	for _, k := range []string{"perf", "timeline", "exceptions", "stats", "availability", "net", "workload"} {
 		vs = append(vs, validityOf(res[k]))
+		maelstrom = append(maelstrom, maelstromValidityOf(res[k]))
 	}
 	res["valid?"] = checker.Merge(vs...)
+	// Where the workload's strict checks decided the verdict, say what
+	// Maelstrom would have concluded.
+	if m := checker.Merge(maelstrom...); m != res["valid?"] {
+		res[checker.MaelstromValidKey] = m
+	}
 	return res
 }
 
@@ -175,6 +181,17 @@ func validityOf(v any) checker.Validity {
 		return val
 	case bool:
 		return checker.Of(val)
+	}
+	return checker.Unknown
+}
+
+// maelstromValidityOf is a sub-result's verdict as Maelstrom would give it.
+func maelstromValidityOf(v any) checker.Validity {
+	switch x := v.(type) {
+	case checker.Result:
+		return checker.MaelstromValidity(x)
+	case map[string]any:
+		return checker.MaelstromValidity(x)
 	}
 	return checker.Unknown
 }

@@ -59,7 +59,7 @@ func TestAvailability(t *testing.T) {
 }
 
 func TestAnalyzeMergesVerdicts(t *testing.T) {
-	res := Analyze(&workloadStub, workloadOpts, history.History{op(0, history.Invoke, "g"), op(0, history.OK, "g")}, nil, nil)
+	res := Analyze(&workloadStub, workloadOpts, history.History{op(0, history.Invoke, "g"), op(0, history.OK, "g")}, nil)
 	if res.Valid() != checker.Unknown {
 		t.Errorf("unknown workload verdict merged to %v", res.Valid())
 	}

@@ -29,7 +29,8 @@ func Net(journal []network.Event, opCount int) checker.Result {
 }
 
 // NetTally counts journal events one at a time, for a run that streams its
-// journal to disk instead of keeping it (network.JournalFile.Observe).
+// journal to disk instead of keeping it (store.CreateJournal's observer),
+// and for analyze, which streams a stored journal through it.
 type NetTally struct {
 	all, clients, servers netCounts
 	service               serviceClock

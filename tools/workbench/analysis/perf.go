@@ -10,16 +10,8 @@ import (
 // quantiles (ms) of the operations that completed ok, which those plots
 // show and which are what two harnesses, or two runs, are compared by.
 func Perf(h history.History) checker.Result {
-	byF := map[string][]float64{}
-	for _, p := range h.Pairs() {
-		if p.Completion == nil || p.Completion.Type != history.OK {
-			continue
-		}
-		ms := float64(p.Completion.Time-p.Invoke.Time) / 1e6
-		byF[p.Invoke.F] = append(byF[p.Invoke.F], ms)
-	}
 	lat := map[string]any{}
-	for f, xs := range byF {
+	for f, xs := range h.OKLatencies() {
 		lat[f] = checker.Quantiles(xs)
 	}
 	res := checker.Result{"valid?": checker.Valid}

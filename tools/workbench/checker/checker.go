@@ -6,7 +6,9 @@ package checker
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strconv"
 )
 
 // Validity is a checker's verdict. Unknown means nothing could be judged
@@ -109,4 +111,65 @@ func Quantiles[T int64 | float64](xs []T) map[float64]any {
 		out[p] = Quantile(s, p)
 	}
 	return out
+}
+
+// Lookup walks nested results along path: maps with string keys (as
+// results.json and results.edn decode, or a Result) and the quantile maps
+// checkers build with float keys. A key that is a number also matches a
+// key with the same numeric value, so "1" finds "1.0" and 1.0.
+func Lookup(v any, path ...string) (any, bool) {
+	for _, k := range path {
+		var ok bool
+		switch m := v.(type) {
+		case Result:
+			v, ok = lookupString(m, k)
+		case map[string]any:
+			v, ok = lookupString(m, k)
+		case map[float64]any:
+			var f float64
+			if f, ok = parseNumber(k); ok {
+				v, ok = m[f]
+			}
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+func lookupString(m map[string]any, k string) (any, bool) {
+	if v, ok := m[k]; ok {
+		return v, true
+	}
+	kf, ok := parseNumber(k)
+	if !ok {
+		return nil, false
+	}
+	for mk, mv := range m {
+		if f, ok := parseNumber(mk); ok && f == kf {
+			return mv, true
+		}
+	}
+	return nil, false
+}
+
+func parseNumber(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
+}
+
+// CompactJSON renders v as one line of JSON for a message or a summary,
+// cut after limit bytes with "…"; a value JSON cannot encode is printed
+// as Go would.
+func CompactJSON(v any, limit int) string {
+	b, err := json.Marshal(v)
+	s := string(b)
+	if err != nil {
+		s = fmt.Sprint(v)
+	}
+	if len(s) > limit {
+		s = s[:limit] + "…"
+	}
+	return s
 }

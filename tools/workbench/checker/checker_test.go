@@ -62,3 +62,41 @@ func TestQuantileOfSortedValues(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupWalksEveryShapeOfResults(t *testing.T) {
+	res := Result{
+		"net":      map[string]any{"servers": map[string]any{"msgs-per-op": 2.5}},
+		"workload": Result{"stable-latencies": map[float64]any{0.5: int64(7), 1: int64(9)}},
+		"json":     map[string]any{"quantiles": map[string]any{"1.0": 3}},
+	}
+	for _, c := range []struct {
+		path []string
+		want any
+	}{
+		{[]string{"net", "servers", "msgs-per-op"}, 2.5},
+		{[]string{"workload", "stable-latencies", "0.5"}, int64(7)},
+		{[]string{"workload", "stable-latencies", "1"}, int64(9)},
+		{[]string{"json", "quantiles", "1"}, 3}, // numerically equal key
+	} {
+		if got, ok := Lookup(res, c.path...); !ok || got != c.want {
+			t.Errorf("Lookup %v = %v, %v; want %v", c.path, got, ok, c.want)
+		}
+	}
+	for _, path := range [][]string{{"nope"}, {"net", "servers", "msgs-per-op", "deeper"}, {"workload", "stable-latencies", "x"}, {"json", "quantiles", "2"}} {
+		if got, ok := Lookup(res, path...); ok {
+			t.Errorf("Lookup %v = %v, want not found", path, got)
+		}
+	}
+}
+
+func TestCompactJSONIsOneLineOfJSONCut(t *testing.T) {
+	if got := CompactJSON(map[string]any{"type": "init_ok", "in_reply_to": 1}, 300); got != `{"in_reply_to":1,"type":"init_ok"}` {
+		t.Errorf("CompactJSON = %s", got)
+	}
+	if got := CompactJSON([]any{"G0", "G1a"}, 6); got != `["G0",…` {
+		t.Errorf("cut CompactJSON = %s", got)
+	}
+	if got := CompactJSON(map[string]any{"f": func() {}}, 300); got == "" {
+		t.Error("an unencodable value printed nothing")
+	}
+}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"time"
+
 	// Aliased: test.go has a func named report.
 
 	"github.com/glomers/glomers/tools/workbench/analysis"
@@ -15,7 +15,6 @@ import (
 	"github.com/glomers/glomers/tools/workbench/network"
 	"github.com/glomers/glomers/tools/workbench/registry"
 	runreport "github.com/glomers/glomers/tools/workbench/report"
-	"github.com/glomers/glomers/tools/workbench/runs"
 	"github.com/glomers/glomers/tools/workbench/store"
 )
 
@@ -29,11 +28,12 @@ var analyzeFlags = []flagSpec{
 	{long: "help", short: "h", help: "show this help"},
 }
 
-// runAnalyze reloads a stored run (history.json, test.json and, when
-// present, net-journal.json), runs every checker again with the workbench's
-// current code, rewrites results.edn/results.json and the report, and
-// exits as `test` would: 0 valid, 1 invalid, 2 unknown. Like Jepsen's
-// analyze, it overwrites the run's results.
+// runAnalyze reloads a stored run (the workbench's own or Maelstrom's,
+// finished or killed mid-run), runs every checker again with the
+// workbench's current code and exits as `test` would: 0 valid, 1 invalid,
+// 2 unknown. Unlike Jepsen's analyze it never overwrites what the run (or
+// another tool) wrote: the results and the report go into a directory of
+// their own, <run>/analysis/<time>/.
 func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	p, err := parseFlags(analyzeFlags, args)
 	if err != nil {
@@ -41,6 +41,8 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	}
 	if p.last("help") == "true" {
 		fmt.Fprintln(stdout, "usage: workbench analyze [-t INDEX|DIR] [--store DIR]")
+		fmt.Fprintln(stdout, "Re-checks a stored run (the workbench's or Maelstrom's, finished or killed) and writes")
+		fmt.Fprintln(stdout, "the results and report into <run>/analysis/<time>/; no file the run holds is changed.")
 		printFlags(stdout, analyzeFlags)
 		return ExitValid
 	}
@@ -59,7 +61,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badArgs(stderr, "analyze: %v", err)
 	}
-	loaded, err := runs.Load(dir)
+	loaded, err := store.Load(dir)
 	if err != nil {
 		return badArgs(stderr, "analyze: %v", err)
 	}
@@ -71,33 +73,21 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return badArgs(stderr, "analyze: %s: workload %q is not known to this workbench", dir, o.Workload)
 	}
-
-	journal, net, err := loadNet(dir, loaded.Results)
+	net, cutShort, err := recountNet(loaded)
 	if err != nil {
 		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
 		return ExitCrash
 	}
-	res := analysis.Analyze(w, o.WorkloadOptions(), loaded.History, net, journal)
+	res := analysis.Analyze(w, o.WorkloadOptions(), loaded.History, net)
 	// Protocol violations were seen while running; they cannot be
 	// re-derived from the history, so keep what the run recorded.
 	if ne, ok := loaded.Results["node-errors"]; ok {
 		res["node-errors"] = ne
 	}
-
-	run := &store.Run{Dir: dir}
-	if err := run.WriteResults(res); err != nil {
-		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
-		return ExitCrash
+	if len(cutShort) > 0 {
+		res["cut-short"] = cutShort
 	}
-	if path, err := writeLinearizability(dir, o.Workload, loaded.History, res); err != nil {
-		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
-	} else if path != "" {
-		fmt.Fprintf(stdout, "porcupine's view of the keys that cannot be linearized: %s\n", path)
-	}
-	if err := runreport.Write(dir, loaded.History, runreport.FromNetwork(journal), res); err != nil {
-		// The verdict stands without the pictures.
-		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
-	}
+	writeAnalysis(stdout, stderr, loaded, o.Workload, res)
 
 	if b, err := edn.Marshal(map[string]any(res)); err == nil {
 		stdout.Write(b)
@@ -107,14 +97,44 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, line)
 	}
 	printInfo(stdout, loaded.Info)
+	for _, why := range cutShort {
+		fmt.Fprintf(stdout, "cut short: %s\n", why)
+	}
 	fmt.Fprintf(stdout, "re-checked %s (%d history entries)\n", dir, len(loaded.History))
-	return announce(stdout, res.Valid())
+	return announce(stdout, res, w)
+}
+
+// writeAnalysis stores a re-check's results and report in a new
+// directory under the run's, leaving every file the run holds as it was.
+// A run whose directory cannot be written to (a read-only copy of
+// someone's evidence) is still re-checked: the verdict is printed, and
+// only the files are missing.
+func writeAnalysis(stdout, stderr io.Writer, loaded *store.Loaded, workload string, res checker.Result) {
+	out, err := store.CreateAnalysis(loaded.Dir, time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "workbench: analyze: results not stored: %v\n", err)
+		return
+	}
+	if err := out.WriteResults(res); err != nil {
+		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
+		return
+	}
+	if path, err := writeLinearizability(out.Dir, workload, loaded.History, res); err != nil {
+		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
+	} else if path != "" {
+		fmt.Fprintf(stdout, "porcupine's view of the keys that cannot be linearized: %s\n", path)
+	}
+	if err := runreport.WriteBeside(out.Dir, loaded.Dir, loaded.History, res); err != nil {
+		// The verdict stands without the pictures.
+		fmt.Fprintf(stderr, "workbench: analyze: %v\n", err)
+	}
+	fmt.Fprintf(stdout, "results and report: %s\n", out.Dir)
 }
 
 // storedOptions recovers a run's options: test.json for the workbench's
 // runs, the command line in jepsen.log for Maelstrom's (parsed by the same
 // parser as `test`, so its defaults are Maelstrom's too).
-func storedOptions(r *runs.Run) (*TestOptions, error) {
+func storedOptions(r *store.Loaded) (*TestOptions, error) {
 	switch {
 	case len(r.Info.Test) > 0:
 		var o TestOptions
@@ -122,7 +142,7 @@ func storedOptions(r *runs.Run) (*TestOptions, error) {
 			return nil, fmt.Errorf("test.json: %w", err)
 		}
 		return &o, nil
-	case r.Info.Format == runs.Maelstrom && len(r.Info.Command) > 0:
+	case r.Info.Format == store.Maelstrom && len(r.Info.Command) > 0:
 		args := r.Info.Command
 		for i, a := range args {
 			if a == "test" {
@@ -140,7 +160,7 @@ func storedOptions(r *runs.Run) (*TestOptions, error) {
 }
 
 // printInfo prints what a run recorded about itself, one item a line.
-func printInfo(w io.Writer, info runs.Info) {
+func printInfo(w io.Writer, info store.Info) {
 	if len(info.Command) > 0 {
 		fmt.Fprintf(w, "command: %s\n", info.CommandString())
 	}
@@ -152,23 +172,28 @@ func printInfo(w io.Writer, info runs.Info) {
 	}
 }
 
-// loadNet reads the run's network journal, from which the :net stats are
-// recomputed. Runs stored without one fall back to the :net result they
-// recorded.
-func loadNet(dir string, stored map[string]any) ([]network.Event, checker.Result, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "net-journal.json"))
-	if err == nil {
-		var journal []network.Event
-		if err := json.Unmarshal(b, &journal); err != nil {
-			return nil, nil, fmt.Errorf("%s: net-journal.json: %w", dir, err)
+// recountNet recomputes the :net result from the run's journal, streamed
+// (its memory does not grow with the journal). Runs stored without one
+// keep the :net result they recorded. cutShort says why the run looks cut
+// short (killed before it finished), none for a run that ended normally.
+func recountNet(loaded *store.Loaded) (net checker.Result, cutShort []string, err error) {
+	cutShort = loaded.CutShort()
+	var tally analysis.NetTally
+	tail, found, err := store.StreamJournal(loaded.Dir, func(e network.Event) error {
+		tally.Add(e)
+		return nil
+	})
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case found:
+		if tail.CutShort() {
+			cutShort = append(cutShort, tail.String())
 		}
-		return journal, nil, nil
+		return tally.Result(analysis.InvokeCount(loaded.History)), cutShort, nil
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	if stored, ok := loaded.Results["net"].(map[string]any); ok {
+		return checker.Result(stored), cutShort, nil
 	}
-	if net, ok := stored["net"].(map[string]any); ok {
-		return nil, checker.Result(net), nil
-	}
-	return nil, nil, nil
+	return nil, cutShort, nil
 }

@@ -85,8 +85,10 @@ func TestAnalyzeRechecksAStoredRun(t *testing.T) {
 		if !strings.Contains(stdout.String(), c.want) {
 			t.Errorf("analyze %v printed no %q:\n%s", c.args, c.want, stdout.String())
 		}
-		// Results were rewritten from the re-check, and the report drawn.
-		res, err := os.ReadFile(filepath.Join(c.dir, "results.json"))
+		// The re-check's results and report are in a directory of their
+		// own; the run's stored results (the opposite verdict) stay.
+		out := analysisDir(t, stdout.String(), c.dir)
+		res, err := os.ReadFile(filepath.Join(out, "results.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,11 +103,36 @@ func TestAnalyzeRechecksAStoredRun(t *testing.T) {
 			t.Errorf("net stats not recomputed from the journal: %v", m["net"])
 		}
 		for _, f := range []string{"index.html", "latency-raw.svg", "messages.svg"} {
-			if _, err := os.Stat(filepath.Join(c.dir, f)); err != nil {
+			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 				t.Errorf("analyze did not write %s: %v", f, err)
 			}
+			if _, err := os.Stat(filepath.Join(c.dir, f)); err == nil {
+				t.Errorf("analyze wrote %s into the run's own directory", f)
+			}
+		}
+		stored, err := store.Load(c.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := c.code != ExitValid; stored.Results["valid?"] != want {
+			t.Errorf("the run's own results.json was changed: valid? = %v", stored.Results["valid?"])
 		}
 	}
+}
+
+// analysisDir is the directory analyze said it wrote, which must be a new
+// one under the run's analysis/.
+func analysisDir(t *testing.T, stdout, run string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(stdout, "results and report: ")
+	if !ok {
+		t.Fatalf("analyze did not say where it wrote:\n%s", stdout)
+	}
+	dir, _, _ := strings.Cut(after, "\n")
+	if filepath.Dir(dir) != filepath.Join(run, store.AnalysisName) {
+		t.Fatalf("analyze wrote into %s, want a directory under %s", dir, filepath.Join(run, store.AnalysisName))
+	}
+	return dir
 }
 
 func TestAnalyzeMisuse(t *testing.T) {

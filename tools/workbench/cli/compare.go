@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/glomers/glomers/tools/workbench/analysis"
 	runreport "github.com/glomers/glomers/tools/workbench/report"
 	"github.com/glomers/glomers/tools/workbench/runs"
 	"github.com/glomers/glomers/tools/workbench/store"
@@ -46,13 +47,13 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	if p.has("store") {
 		root = p.last("store")
 	}
-	var loaded [2]*runs.Run
+	var loaded [2]*store.Loaded
 	for i, ref := range p.positional {
 		dir, err := store.Resolve(root, ref)
 		if err != nil {
 			return badArgs(stderr, "compare: %v", err)
 		}
-		if loaded[i], err = runs.Load(dir); err != nil {
+		if loaded[i], err = store.Load(dir); err != nil {
 			return badArgs(stderr, "compare: %v", err)
 		}
 	}
@@ -67,6 +68,9 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 		}
 		if r.Info.BinSHA256 != "" {
 			fmt.Fprintf(stdout, "   node binary sha256: %s\n", r.Info.BinSHA256)
+		}
+		for _, why := range r.CutShort() {
+			fmt.Fprintf(stdout, "   cut short: %s\n", why)
 		}
 	}
 	if a.Info.BinSHA256 != "" && a.Info.BinSHA256 == b.Info.BinSHA256 {
@@ -93,16 +97,13 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	return ExitValid
 }
 
+// verdictOf names a run's verdict, and says when only the workbench's
+// strict checks failed it (Maelstrom would accept it).
 func verdictOf(res map[string]any) string {
-	switch res["valid?"] {
-	case true:
-		return "valid"
-	case false:
-		return "invalid"
-	case nil:
+	if _, ok := res["valid?"]; !ok {
 		return "no results"
 	}
-	return "unknown"
+	return analysis.VerdictWord(res)
 }
 
 func mark(r runs.Row) string {

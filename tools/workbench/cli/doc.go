@@ -9,31 +9,10 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/registry"
 	"github.com/glomers/glomers/tools/workbench/workload"
-	"github.com/glomers/glomers/tools/workbench/workload/broadcast"
-	"github.com/glomers/glomers/tools/workbench/workload/counter"
-	"github.com/glomers/glomers/tools/workbench/workload/echo"
-	"github.com/glomers/glomers/tools/workbench/workload/kafka"
-	"github.com/glomers/glomers/tools/workbench/workload/linkv"
-	"github.com/glomers/glomers/tools/workbench/workload/txn"
-	"github.com/glomers/glomers/tools/workbench/workload/uniqueids"
 )
 
 func init() {
 	Register(Command{Name: "doc", Summary: "describe the workloads' messages (all, or one: doc WORKLOAD)", Run: runDoc})
-}
-
-// docs maps each registered workload to the Doc its package keeps next to
-// its client (TestDocsMatchClients holds them to each other).
-var docs = map[string]workload.Doc{
-	"broadcast":       broadcast.Doc,
-	"echo":            echo.Doc,
-	"g-counter":       counter.Doc,
-	"pn-counter":      counter.Doc,
-	"kafka":           kafka.Doc,
-	"lin-kv":          linkv.Doc,
-	"unique-ids":      uniqueids.Doc,
-	"txn-rw-register": txn.Doc,
-	"txn-list-append": txn.Doc,
 }
 
 func runDoc(args []string, stdout, stderr io.Writer) int {
@@ -47,17 +26,18 @@ func runDoc(args []string, stdout, stderr io.Writer) int {
 	case 0:
 		fmt.Fprintln(stdout, "Workloads (run `workbench doc NAME` for one's messages):")
 		for _, n := range registry.Names() {
-			fmt.Fprintf(stdout, "  %-16s %s\n", n, docs[n].About)
+			w, _ := registry.Lookup(n)
+			fmt.Fprintf(stdout, "  %-16s %s\n", n, w.Doc.About)
 		}
 		fmt.Fprintln(stdout)
 		writeProtocol(stdout)
 		return ExitValid
 	case 1:
-		d, ok := docs[args[0]]
-		if _, known := registry.Lookup(args[0]); !ok || !known {
+		w, known := registry.Lookup(args[0])
+		if !known {
 			return badArgs(stderr, "doc: unknown workload %q (known: %s)", args[0], strings.Join(registry.Names(), ", "))
 		}
-		writeDoc(stdout, args[0], d)
+		writeDoc(stdout, args[0], w.Doc)
 		return ExitValid
 	}
 	return badArgs(stderr, "doc: expected at most one workload, got %d arguments", len(args))

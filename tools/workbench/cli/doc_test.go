@@ -74,11 +74,11 @@ func roundTrip(v any) any {
 func TestDocsMatchClients(t *testing.T) {
 	for _, name := range registry.Names() {
 		t.Run(name, func(t *testing.T) {
-			d, ok := docs[name]
-			if !ok || len(d.RPCs) == 0 || d.About == "" {
+			w, _ := registry.Lookup(name)
+			d := w.Doc
+			if len(d.RPCs) == 0 || d.About == "" {
 				t.Fatalf("no doc for %s", name)
 			}
-			w, _ := registry.Lookup(name)
 			o, err := ParseTestArgs([]string{"-w", name, "--bin", "x", "--node-count", "2", "--concurrency", "2n"})
 			if err != nil {
 				t.Fatal(err)

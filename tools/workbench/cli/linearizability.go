@@ -8,25 +8,26 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
-	"github.com/glomers/glomers/tools/workbench/workload/linkv"
+	"github.com/glomers/glomers/tools/workbench/registry"
 )
 
-// writeLinearizability stores porcupine's visualisation of a failed
-// lin-kv run next to its results, so "cannot be linearized" comes with a
-// picture of where. It returns the file's path, or "" when there is
-// nothing to draw. Call it before the report, which links the file.
+// writeLinearizability stores the workload's picture of a failed run next
+// to its results (lin-kv: porcupine's view, so "cannot be linearized" comes
+// with a picture of where). It returns the file's path, or "" when there
+// is nothing to draw. Call it before the report, which links the file.
 func writeLinearizability(dir, workloadName string, h history.History, res checker.Result) (string, error) {
-	if workloadName != "lin-kv" || res.Valid() != checker.Invalid {
+	w, ok := registry.Lookup(workloadName)
+	if !ok || w.Picture == nil || res.Valid() != checker.Invalid {
 		return "", nil
 	}
 	var b bytes.Buffer
-	n, err := linkv.Visualize(h, &b)
+	n, err := w.Picture(h, &b)
 	if err != nil || n == 0 {
 		return "", err
 	}
-	path := filepath.Join(dir, linkv.VisualizationFile)
+	path := filepath.Join(dir, w.PictureFile)
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		return "", fmt.Errorf("write %s: %w", linkv.VisualizationFile, err)
+		return "", fmt.Errorf("write %s: %w", w.PictureFile, err)
 	}
 	return path, nil
 }

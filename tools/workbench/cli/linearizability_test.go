@@ -46,14 +46,15 @@ func TestLinKVFailureComesWithPorcupinesView(t *testing.T) {
 	if code := runAnalyze([]string{"-t", run.Dir}, &stdout, &stderr); code != ExitInvalid {
 		t.Fatalf("analyze: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
-	path := filepath.Join(run.Dir, "linearizability.html")
+	out := analysisDir(t, stdout.String(), run.Dir)
+	path := filepath.Join(out, "linearizability.html")
 	if !strings.Contains(stdout.String(), "porcupine's view of the keys that cannot be linearized: "+path) {
 		t.Errorf("analyze does not point at the view:\n%s", stdout.String())
 	}
 	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), "key 0: read") {
 		t.Errorf("view: %v %.200s", err, b)
 	}
-	if idx, _ := os.ReadFile(filepath.Join(run.Dir, "index.html")); !strings.Contains(string(idx), `href="linearizability.html"`) {
+	if idx, _ := os.ReadFile(filepath.Join(out, "index.html")); !strings.Contains(string(idx), `href="linearizability.html"`) {
 		t.Error("index.html does not link the view")
 	}
 }

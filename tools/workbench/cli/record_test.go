@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glomers/glomers/tools/workbench/runs/runstest"
+	"github.com/glomers/glomers/tools/workbench/store/storetest"
 )
 
 func TestRecordedEnvKeepsNodeSettingsOnly(t *testing.T) {
@@ -88,15 +88,15 @@ func TestRunRecordsWhatItWas(t *testing.T) {
 }
 
 // maelstromStore holds two real Maelstrom runs; tests work on copies
-// (analyze rewrites a run's results, and Bazel's runfiles are symlinks).
-const maelstromStore = "../runs/testdata/maelstrom-store"
+// (Bazel's runfiles are symlinks, which the store's reader refuses).
+const maelstromStore = "../store/testdata/maelstrom-store"
 
 func TestAnalyzeReadsMaelstromRuns(t *testing.T) {
 	for _, tc := range []struct{ dir, command string }{
 		{"echo/20261202T032124.135+0000", "command: lein run test -w echo --bin ./echo --node-count 1 --time-limit 10"},
 		{"broadcast/20261202T032146.864+0000", "command: lein run test -w broadcast --bin ./broadcast --node-count 5"},
 	} {
-		dir := filepath.Join(runstest.Copy(t, maelstromStore), tc.dir)
+		dir := filepath.Join(storetest.Copy(t, maelstromStore), tc.dir)
 		var stdout, stderr bytes.Buffer
 		if code := runAnalyze([]string{"-t", dir}, &stdout, &stderr); code != ExitValid {
 			t.Errorf("analyze %s: exit %d\n%s%s", tc.dir, code, stdout.String(), stderr.String())

@@ -18,6 +18,7 @@ import (
 	runreport "github.com/glomers/glomers/tools/workbench/report"
 	"github.com/glomers/glomers/tools/workbench/runner"
 	"github.com/glomers/glomers/tools/workbench/store"
+	"github.com/glomers/glomers/tools/workbench/workload"
 )
 
 func init() {
@@ -99,7 +100,7 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		fmt.Fprintf(stderr, "workbench: %v\n", err)
 		return ExitCrash
 	}
-	logFile, err := os.Create(run.Path("jepsen.log"))
+	logFile, err := os.Create(run.Path(store.LogName))
 	if err != nil {
 		fmt.Fprintf(stderr, "workbench: %v\n", err)
 		return ExitCrash
@@ -122,8 +123,8 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		Seed  uint64 `json:"seed"`
 		Start string `json:"start"`
 	}{o, seed, start.UTC().Format(time.RFC3339Nano)}
-	if err := run.WriteJSON("test.json", test); err != nil {
-		log.Error("write test.json", "err", err)
+	if err := run.WriteJSON(store.TestName, test); err != nil {
+		log.Error("write "+store.TestName, "err", err)
 	}
 	log.Info("starting test", "workload", o.Workload, "bin", o.Bin, "args", o.Args, "nodes", o.Nodes,
 		"concurrency", o.Concurrency, "rate", o.Rate, "time-limit", o.TimeLimit, "seed", seed, "store", run.Dir,
@@ -167,13 +168,13 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 		log.Error("write report", "err", err)
 	}
 	log.Info("wrote report")
-	code := printVerdict(out, run, seed, stdout, stderr)
+	code := printVerdict(out, w, run, seed, stdout, stderr)
 	printSummary(stdout, o, out, run)
 	return code
 }
 
 // printVerdict prints the results and the verdict and returns the exit code.
-func printVerdict(out *runner.Outcome, run *store.Run, seed uint64, stdout, stderr io.Writer) int {
+func printVerdict(out *runner.Outcome, w *workload.Workload, run *store.Run, seed uint64, stdout, stderr io.Writer) int {
 	colour := colourOn(stdout)
 	if b, err := edn.Marshal(map[string]any(out.Results)); err == nil {
 		io.WriteString(stdout, capLines(string(b), run.Path("results.edn")))
@@ -199,19 +200,34 @@ func printVerdict(out *runner.Outcome, run *store.Run, seed uint64, stdout, stde
 		fmt.Fprintln(stdout, "A node crashed before teardown; the test is void (Maelstrom aborts here too).")
 		return ExitCrash
 	}
-	return announce(stdout, out.Valid)
+	return announce(stdout, out.Results, w)
 }
 
-// announce prints Maelstrom's closing line for a verdict and returns the
-// exit status that goes with it (0 valid, 1 invalid, 2 unknown).
-func announce(stdout io.Writer, v checker.Validity) int {
+// announce prints Maelstrom's closing line for a run's verdict and returns
+// the exit status that goes with it (0 valid, 1 invalid, 2 unknown). A run
+// that is invalid only by w's strict checks keeps exit 1 (the workbench's
+// verdict; --maelstrom-verdicts turns those checks off) and is told so in
+// words: Maelstrom would accept it, what is still wrong, and how to get
+// Maelstrom's verdict. On a terminal the verdict is in colour.
+func announce(stdout io.Writer, res checker.Result, w *workload.Workload) int {
 	colour := colourOn(stdout)
-	switch v {
+	switch res.Valid() {
 	case checker.Valid:
 		fmt.Fprintln(stdout, paint(colour, colourGreen, "Everything looks good! ヽ(‘ー`)ノ"))
+		if _, notJudged := analysis.StrictFailures(res); len(notJudged) > 0 {
+			fmt.Fprintf(stdout, "(--maelstrom-verdicts: the workbench's strict checks also found %s, left out of the verdict as Maelstrom does)\n",
+				strings.Join(notJudged, ", "))
+		}
 		return ExitValid
 	case checker.Invalid:
 		fmt.Fprintln(stdout, paint(colour, colourRed, "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"))
+		var strict []workload.StrictCheck
+		if w != nil {
+			strict = w.Strict
+		}
+		for _, line := range analysis.StrictNote(res, strict) {
+			fmt.Fprintln(stdout, line)
+		}
 		return ExitInvalid
 	}
 	fmt.Fprintln(stdout, paint(colour, colourYellow, "Errors occurred during analysis, but no anomalies found. ಠ~ಠ"))

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/glomers/glomers/tools/flyio"
 	"github.com/glomers/glomers/tools/workbench/network"
 	"github.com/glomers/glomers/tools/workbench/registry"
 	"github.com/glomers/glomers/tools/workbench/workload"
-	"github.com/glomers/glomers/tools/workbench/workload/broadcast"
 )
 
 // TestOptions are the parsed options of `test`.
@@ -43,6 +43,11 @@ type TestOptions struct {
 	// MaelstromVerdicts turns off the checks where the workbench is
 	// stricter than Maelstrom, so verdicts match Maelstrom's exactly.
 	MaelstromVerdicts bool `json:"maelstrom-verdicts,omitempty"`
+	// Bounds names the Fly.io challenge this repository's node runs, so
+	// the summary also judges the project's bounds for it and names its
+	// node settings (maelstrom_test passes it; another node's run never
+	// gets them).
+	Bounds string `json:"bounds,omitempty"`
 	// NodeEnv holds the --node-env NAME=VALUE settings, added to the
 	// environment the nodes inherit.
 	NodeEnv   []string `json:"node-env-flags,omitempty"`
@@ -64,6 +69,9 @@ type testFlag struct {
 	// apply stores a value; nil for options handled elsewhere (the node
 	// list, help) or accepted and ignored.
 	apply func(o *TestOptions, v string) error
+	// workbenchOnly marks options Maelstrom does not have (it refuses
+	// them: `Unknown option`); the stand-in Maelstrom knows the others.
+	workbenchOnly bool
 }
 
 // The node options interact (--node-count wins over the others), so they
@@ -101,7 +109,7 @@ var testFlags = []testFlag{
 		apply: func(o *TestOptions, v string) error { o.LatencyDist = v; return nil }},
 	{flagSpec: flagSpec{long: "delivery", value: "MODEL", def: network.Maelstrom,
 		help: "maelstrom: each node's receiver sleeps until the deadline of the message it took first, so later, earlier-due messages (client requests too) wait behind it, as in Maelstrom; ideal: every message is delivered exactly at its deadline (workbench only)"},
-		apply: func(o *TestOptions, v string) error { o.Delivery = v; return nil }},
+		apply: func(o *TestOptions, v string) error { o.Delivery = v; return nil }, workbenchOnly: true},
 	{flagSpec: flagSpec{long: "nemesis", value: "FAULTS", help: "comma-separated faults to inject (only partition)"},
 		apply: func(o *TestOptions, v string) error {
 			for _, f := range splitList(v) {
@@ -121,15 +129,15 @@ var testFlags = []testFlag{
 			o.NemesisInterval = s
 			return nil
 		}},
-	{flagSpec: flagSpec{long: "topology", value: "TYPE", def: "grid", help: "broadcast topology: " + strings.Join(broadcast.Topologies, ", ")},
+	{flagSpec: flagSpec{long: "topology", value: "TYPE", def: "grid", help: "broadcast topology: " + strings.Join(registry.Topologies(), ", ")},
 		apply: func(o *TestOptions, v string) error {
-			for _, t := range broadcast.Topologies {
+			for _, t := range registry.Topologies() {
 				if v == t {
 					o.Topology = v
 					return nil
 				}
 			}
-			return fmt.Errorf("unknown (known: %s)", strings.Join(broadcast.Topologies, ", "))
+			return fmt.Errorf("unknown (known: %s)", strings.Join(registry.Topologies(), ", "))
 		}},
 	{flagSpec: flagSpec{long: "availability", value: "AVAIL", help: "required availability: total, or a fraction in [0,1]"},
 		apply: func(o *TestOptions, v string) error {
@@ -179,9 +187,25 @@ var testFlags = []testFlag{
 			}
 			o.NodeEnv = append(o.NodeEnv, v)
 			return nil
-		}},
-	{flagSpec: flagSpec{long: "maelstrom-verdicts", help: "judge exactly as Maelstrom does, without the workbench's stricter checks (e.g. broadcast reads of values nobody broadcast)"},
-		apply: func(o *TestOptions, v string) error { o.MaelstromVerdicts = v == "true"; return nil }},
+		}, workbenchOnly: true},
+	{flagSpec: flagSpec{long: "maelstrom-verdicts", help: "judge exactly as Maelstrom does: leave the workbench's strict checks (e.g. txn reads of values nobody wrote, broadcast reads of values nobody broadcast; docs/verdicts.md) out of the verdict and the exit status"},
+		apply: func(o *TestOptions, v string) error { o.MaelstromVerdicts = v == "true"; return nil }, workbenchOnly: true},
+	{flagSpec: flagSpec{long: "bounds", value: "CHALLENGE", help: "this repository's challenge the node solves (e.g. 5c): the summary also judges the project's bounds for it (tools/flyio/challenges.bzl) and names its node settings (KAFKA_MODE, GOSSIP_PRESET); workbench only"},
+		apply: func(o *TestOptions, v string) error {
+			c, ok := flyio.ByID(v)
+			if !ok {
+				var ids []string
+				for _, c := range flyio.Challenges() {
+					ids = append(ids, c.ID)
+				}
+				return fmt.Errorf("unknown challenge (known: %s)", strings.Join(ids, ", "))
+			}
+			if c.Workload != o.Workload {
+				return fmt.Errorf("challenge %s runs -w %s, not %s", v, c.Workload, o.Workload)
+			}
+			o.Bounds = v
+			return nil
+		}, workbenchOnly: true},
 	{flagSpec: flagSpec{long: "log-stderr", help: "echo node stderr into the console log"},
 		apply: func(o *TestOptions, v string) error { o.LogStderr = v == "true"; return nil }},
 	{flagSpec: flagSpec{long: "log-net-send", help: "log every message sent"},
@@ -196,7 +220,7 @@ var testFlags = []testFlag{
 			}
 			o.Seed, o.SeedGiven = s, true
 			return nil
-		}},
+		}, workbenchOnly: true},
 	{flagSpec: flagSpec{long: "help", short: "h", help: "show this help"}},
 	// Jepsen options Maelstrom accepts and ignores (it never uses SSH).
 	{flagSpec: flagSpec{long: "username", value: "USER", help: "ignored (Jepsen SSH option)"}},
@@ -277,7 +301,11 @@ func validateTest(o *TestOptions) error {
 	if !ok {
 		return fmt.Errorf("unknown workload %q (known: %s)", o.Workload, strings.Join(registry.Names(), ", "))
 	}
-	if err := (network.Config{Latency: time.Duration(o.LatencyMS) * time.Millisecond, Dist: o.LatencyDist, Delivery: o.Delivery}).Validate(); err != nil {
+	err := (network.Config{Latency: time.Duration(o.LatencyMS) * time.Millisecond, Dist: o.LatencyDist, Delivery: o.Delivery}).Validate()
+	if errors.Is(err, network.ErrNoMeanLatency) {
+		return errors.New("--latency-dist exponential needs a positive --latency")
+	}
+	if err != nil {
 		return err
 	}
 	if w.Validate != nil {
@@ -395,4 +423,6 @@ func testUsage(w io.Writer) {
 	fmt.Fprintln(w, "\noptions:")
 	printFlags(w, testSpecs())
 	fmt.Fprintln(w, "\nExit status: 0 valid, 1 invalid, 2 unknown, 254 bad arguments, 255 crashed.")
+	fmt.Fprintln(w, "A run that fails only the workbench's strict checks (marked [strict]; Maelstrom would accept")
+	fmt.Fprintln(w, "it, and the verdict says so) exits 1, unless --maelstrom-verdicts is given.")
 }

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/tools/workbench/network"
-	"github.com/glomers/glomers/tools/workbench/workload"
 )
 
 // DefaultTimeout is Maelstrom's default RPC timeout.
@@ -45,7 +44,7 @@ func (p *Pool) Open() *Conn {
 	return &Conn{id: id, net: p.net, inbox: p.net.Join(id), timeout: p.timeout}
 }
 
-// Conn is one client. It implements workload.Conn. Calls are serialised:
+// Conn is one client (what a workload calls through, workload.Conn). Calls are serialised:
 // one outstanding request at a time, as in Maelstrom.
 type Conn struct {
 	id      string
@@ -57,8 +56,6 @@ type Conn struct {
 	lastMsgID int64
 	closed    atomic.Bool
 }
-
-var _ workload.Conn = (*Conn)(nil)
 
 // ID is the client's network id.
 func (c *Conn) ID() string { return c.id }
@@ -72,7 +69,8 @@ func (c *Conn) Close() {
 }
 
 // Call sends body to dest with a fresh msg_id and waits for the matching
-// reply. See workload.Conn.
+// reply: the reply with json.Number numbers; an error reply with an
+// *RPCError; ErrTimeout when none came within timeout (0: the pool's).
 func (c *Conn) Call(ctx context.Context, dest string, body map[string]any, timeout time.Duration) (map[string]any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -103,7 +101,7 @@ func (c *Conn) Call(ctx context.Context, dest string, body map[string]any, timeo
 		msg, err := c.inbox.Recv(ctx)
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
-				return nil, workload.ErrTimeout
+				return nil, ErrTimeout
 			}
 			return nil, fmt.Errorf("client %s waiting for reply from %s: %w", c.id, dest, err)
 		}
@@ -143,7 +141,7 @@ func decodeReply(body json.RawMessage) (map[string]any, int64, bool) {
 // replyError turns an error body into an *RPCError. A missing or
 // non-integer code becomes -1, which Maelstrom's registry does not know,
 // so the op is indefinite.
-func replyError(reply map[string]any) *workload.RPCError {
+func replyError(reply map[string]any) *RPCError {
 	code := -1
 	if n, ok := reply["code"].(json.Number); ok {
 		if i, err := n.Int64(); err == nil {
@@ -151,5 +149,5 @@ func replyError(reply map[string]any) *workload.RPCError {
 		}
 	}
 	text, _ := reply["text"].(string)
-	return &workload.RPCError{Code: code, Text: text}
+	return &RPCError{Code: code, Text: text}
 }

@@ -1,4 +1,4 @@
-package client
+package client_test
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glomers/glomers/tools/workbench/client"
 	"github.com/glomers/glomers/tools/workbench/history"
 	"github.com/glomers/glomers/tools/workbench/network"
 	"github.com/glomers/glomers/tools/workbench/workload"
@@ -36,7 +37,7 @@ func fakeNode(ctx context.Context, t *testing.T, net *network.Network, reply fun
 
 func TestIDsAndMsgIDs(t *testing.T) {
 	net := network.New(network.Config{})
-	pool := NewPool(net, time.Second)
+	pool := client.NewPool(net, time.Second)
 	a, b := pool.Open(), pool.Open()
 	if a.ID() != "c0" || b.ID() != "c1" {
 		t.Fatalf("ids %s %s, want c0 c1", a.ID(), b.ID())
@@ -65,7 +66,7 @@ func TestIDsAndMsgIDs(t *testing.T) {
 
 func TestErrorTimeoutAndLateReplies(t *testing.T) {
 	net := network.New(network.Config{})
-	pool := NewPool(net, 100*time.Millisecond)
+	pool := client.NewPool(net, 100*time.Millisecond)
 	c := pool.Open()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -91,7 +92,7 @@ func TestErrorTimeoutAndLateReplies(t *testing.T) {
 	op := history.Op{Type: history.Invoke, F: "write", Value: 1}
 
 	reply, err := c.Call(ctx, "n0", map[string]any{"type": "err"}, 0)
-	var rpc *workload.RPCError
+	var rpc *client.RPCError
 	if !errors.As(err, &rpc) || rpc.Code != 22 || rpc.Text != "nope" || reply["extra"] == nil {
 		t.Fatalf("error reply: %v %v", reply, err)
 	}
@@ -109,7 +110,7 @@ func TestErrorTimeoutAndLateReplies(t *testing.T) {
 
 	start := time.Now()
 	_, err = c.Call(ctx, "n0", map[string]any{"type": "silent"}, 0)
-	if !errors.Is(err, workload.ErrTimeout) {
+	if !errors.Is(err, client.ErrTimeout) {
 		t.Fatalf("silent node: %v, want ErrTimeout", err)
 	}
 	if d := time.Since(start); d < 90*time.Millisecond || d > time.Second {
@@ -128,7 +129,7 @@ func TestErrorTimeoutAndLateReplies(t *testing.T) {
 	if _, err := c.Call(ctx, "n0", map[string]any{"type": "x"}, 0); err == nil {
 		t.Error("call on a closed client succeeded")
 	}
-	if _, err := pool.Open().Call(ctx, "n9", map[string]any{"type": "x"}, 0); err == nil || errors.Is(err, workload.ErrTimeout) {
+	if _, err := pool.Open().Call(ctx, "n9", map[string]any{"type": "x"}, 0); err == nil || errors.Is(err, client.ErrTimeout) {
 		t.Errorf("call to an unknown node = %v, want an immediate send error", err)
 	}
 }

@@ -257,3 +257,17 @@ func writeDecimalKey(b *strings.Builder, f float64) {
 		b.WriteString(s)
 	}
 }
+
+// OKLatencies are the latencies (ms, invocation to completion) of the
+// client operations that completed ok, per :f, in history order: what
+// :perf, the summary line and compare report quantiles of.
+func (h History) OKLatencies() map[string][]float64 {
+	byF := map[string][]float64{}
+	for _, p := range h.Pairs() {
+		if p.Completion == nil || p.Completion.Type != OK || !p.Invoke.IsClient() {
+			continue
+		}
+		byF[p.Invoke.F] = append(byF[p.Invoke.F], float64(p.Completion.Time-p.Invoke.Time)/1e6)
+	}
+	return byF
+}

@@ -111,14 +111,7 @@ func TestWorkbenchMatchesMaelstrom(t *testing.T) {
 
 func referenceFigures(t *testing.T, dir string) Figures {
 	t.Helper()
-	res, err := LoadResults(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := LoadHistory(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, h := loadReference(t, dir)
 	wl, _ := res["workload"].(map[string]any)
 	if _, ok := wl["stable-latencies"]; ok {
 		// Maelstrom has no dissemination latency: recompute the workload

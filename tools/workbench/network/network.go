@@ -34,7 +34,7 @@ type Message struct {
 	Body json.RawMessage `json:"body"`
 }
 
-// Delivery models, as --delivery names them.
+// Delivery models: when an inbox hands over what it holds.
 const (
 	// Maelstrom delivers as Maelstrom's recv! does (see Inbox.recvMaelstrom).
 	Maelstrom = "maelstrom"
@@ -42,7 +42,7 @@ const (
 	Ideal = "ideal"
 )
 
-// Latency distributions, as --latency-dist names them.
+// Latency distributions a send draws from (Config.Dist).
 const (
 	Constant    = "constant"
 	Uniform     = "uniform"
@@ -68,10 +68,19 @@ type Config struct {
 	Logger  *slog.Logger
 	LogSend bool
 	LogRecv bool
-	// Journal, if set, receives every event (see journal.go) and the
-	// network keeps none in memory; nil keeps them for Journal().
-	Journal *JournalFile
+	// Journal, if set, receives every event (store.JournalFile writes
+	// them to the run directory) and the network keeps none in memory;
+	// nil keeps them for Journal().
+	Journal Journal
 }
+
+// Journal receives every send and delivery, in journal order: the network
+// calls Add under its own lock.
+type Journal interface{ Add(Event) }
+
+// ErrNoMeanLatency is Validate's error for an exponential distribution
+// without a positive mean.
+var ErrNoMeanLatency = errors.New("an exponential latency distribution needs a positive mean latency")
 
 // Validate reports a configuration Maelstrom cannot run with.
 func (c Config) Validate() error {
@@ -79,7 +88,7 @@ func (c Config) Validate() error {
 	case "", Constant, Uniform:
 	case Exponential:
 		if c.Latency <= 0 {
-			return errors.New("--latency-dist exponential needs a positive --latency")
+			return ErrNoMeanLatency
 		}
 	default:
 		return fmt.Errorf("unknown latency distribution %q (known: constant, uniform, exponential)", c.Dist)
@@ -436,8 +445,7 @@ func (in *Inbox) sleep(ctx context.Context, d time.Duration) error {
 // recvIdeal delivers every message at its own deadline: it re-reads the
 // head whenever a message arrives, so nothing waits behind a later one,
 // and the partition is judged at the deadline. Not what Maelstrom does;
-// kept behind --delivery ideal to tell a node's own delays from the
-// harness's.
+// kept as the Ideal model to tell a node's own delays from the harness's.
 func (in *Inbox) recvIdeal(ctx context.Context) (Message, error) {
 	var timer *time.Timer
 	defer func() {
@@ -484,9 +492,4 @@ func (in *Inbox) recvIdeal(ctx context.Context) (Message, error) {
 		case <-fire:
 		}
 	}
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
 }

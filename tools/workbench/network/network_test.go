@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -245,29 +244,6 @@ func TestExponentialLatencyHasTheRightMean(t *testing.T) {
 		if d := u.latencyLocked("n0", "n1"); d < 0 || d >= 200*time.Millisecond || d%time.Millisecond != 0 {
 			t.Fatalf("uniform latency %v outside integer ms in [0, 200ms)", d)
 		}
-	}
-}
-
-func TestWriteJournalRoundTrips(t *testing.T) {
-	j := []Event{
-		{Kind: Send, Time: 5, Msg: Message{ID: 0, Src: "c0", Dest: "n\"0", Body: json.RawMessage(`{"type":"init"}`)}},
-		{Kind: Recv, Time: 9, Msg: Message{ID: 0, Src: "c0", Dest: "n\"0", Body: json.RawMessage(`{"type":"init"}`)}},
-	}
-	var b strings.Builder
-	if err := WriteJournal(&b, j); err != nil {
-		t.Fatal(err)
-	}
-	var back []Event
-	if err := json.Unmarshal([]byte(b.String()), &back); err != nil {
-		t.Fatalf("%v in:\n%s", err, b.String())
-	}
-	if !reflect.DeepEqual(back, j) {
-		t.Errorf("round trip: %+v", back)
-	}
-	var empty strings.Builder
-	WriteJournal(&empty, nil)
-	if err := json.Unmarshal([]byte(empty.String()), &back); err != nil || len(back) != 0 {
-		t.Errorf("empty journal: %q %v", empty.String(), err)
 	}
 }
 

@@ -1,5 +1,7 @@
 // Package registry is the workbench's table of workloads by name. Each
-// workload package adds one line to the map below.
+// workload package adds one line to the map below; everything else the CLI
+// shows of a workload (its doc, its summary figures, its strict checks)
+// comes from the Workload value itself.
 package registry
 
 import (
@@ -14,6 +16,7 @@ import (
 	"github.com/glomers/glomers/tools/workbench/workload/broadcast"
 	"github.com/glomers/glomers/tools/workbench/workload/counter"
 	"github.com/glomers/glomers/tools/workbench/workload/echo"
+	"github.com/glomers/glomers/tools/workbench/workload/gset"
 	"github.com/glomers/glomers/tools/workbench/workload/kafka"
 	"github.com/glomers/glomers/tools/workbench/workload/linkv"
 	"github.com/glomers/glomers/tools/workbench/workload/txn"
@@ -23,6 +26,7 @@ import (
 var workloads = map[string]*workload.Workload{
 	"broadcast":       broadcast.Workload,
 	"echo":            echo.Workload,
+	"g-set":           gset.Workload,
 	"g-counter":       counter.GCounter,
 	"pn-counter":      counter.PNCounter,
 	"kafka":           kafka.Workload,
@@ -31,6 +35,10 @@ var workloads = map[string]*workload.Workload{
 	"txn-rw-register": txn.RWRegister,
 	"txn-list-append": txn.ListAppend,
 }
+
+// Topologies lists the --topology names Maelstrom accepts (whichever the
+// workload; broadcast is the one that reads it).
+func Topologies() []string { return broadcast.Topologies }
 
 // Lookup finds a workload by its Maelstrom name.
 func Lookup(name string) (*workload.Workload, bool) {

@@ -13,22 +13,23 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/glomers/glomers/tools/workbench/analysis"
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/edn"
-	"github.com/glomers/glomers/tools/workbench/runs"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // Files a run directory usually holds, shown first and with a word about
 // what they are; anything else found in the directory is listed after them.
 var knownFiles = []struct{ name, about string }{
-	{"results.edn", "checker results, as Maelstrom writes them"},
-	{"results.json", "the same results as JSON"},
-	{"history.txt", "every operation, one per line"},
-	{"history.json", "the history as JSON lines (what analyze re-checks)"},
-	{"test.json", "the test's options and seed"},
-	{"jepsen.log", "the workbench's console log"},
+	{store.ResultsEDNName, "checker results, as Maelstrom writes them"},
+	{store.ResultsName, "the same results as JSON"},
+	{store.HistoryTextName, "every operation, one per line"},
+	{store.HistoryName, "the history as JSON lines (what analyze re-checks)"},
+	{store.TestName, "the test's options and seed"},
+	{store.LogName, "the workbench's console log"},
 	{TimelineFile, "every operation as a box in its process's column (Jepsen's timeline)"},
-	{"linearizability.html", "porcupine's interactive view of the keys that cannot be linearized"},
+	{store.LinearizabilityName, "porcupine's interactive view of the keys that cannot be linearized"},
 }
 
 // maxListedFiles bounds the file list (elle/ or independent/ can hold many).
@@ -56,6 +57,7 @@ type page struct {
 	Headline                              string
 	Sections                              []section
 	Errors                                []string
+	CutShort                              []string // why the run looks cut short (analyze's :cut-short)
 	EDN                                   string
 	Plots                                 []fileLink
 	Messages                              *fileLink
@@ -63,11 +65,20 @@ type page struct {
 	Timeline                              string // href of timeline.html, if the run has one
 	Files                                 []fileLink
 	FilesElided                           int
+
+	// StrictNote says, for a run that only the workbench's strict checks
+	// fail, that Maelstrom would accept it, and what is still wrong.
+	StrictNote string
 }
 
-// index renders index.html for the run in dir.
-func index(dir string, results checker.Result) ([]byte, error) {
-	abs, err := filepath.Abs(dir)
+// index renders index.html in dir for the run in runDir (the same
+// directory, or the run analyze re-checked into dir).
+func index(dir, runDir string, results checker.Result) ([]byte, error) {
+	abs, err := filepath.Abs(runDir)
+	if err != nil {
+		return nil, err
+	}
+	out, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +88,7 @@ func index(dir string, results checker.Result) ([]byte, error) {
 		Verdict:  verdictClass(results["valid?"]),
 	}
 	if root, err := os.OpenRoot(abs); err == nil {
-		if info, err := runs.ReadInfo(root, "."); err == nil {
+		if info, err := store.ReadInfo(root, "."); err == nil {
 			p.Command, p.BinSHA256, p.NodeEnv = info.CommandString(), info.BinSHA256, info.EnvString()
 			p.BinShort = info.BinSHA256[:min(12, len(info.BinSHA256))]
 		}
@@ -89,14 +100,23 @@ func index(dir string, results checker.Result) ([]byte, error) {
 		"invalid": "Analysis invalid",
 		"unknown": "Errors occurred during analysis, but no anomalies found",
 	}[p.Verdict]
+	if checker.StrictOnly(results) {
+		judged, _ := analysis.StrictFailures(results)
+		p.Headline = "Analysis invalid, by the workbench's strict checks only: Maelstrom would accept this run"
+		p.StrictNote = fmt.Sprintf("Maelstrom would accept this run. Still wrong, by the workbench's strict checks: %s. "+
+			"--maelstrom-verdicts judges as Maelstrom does (docs/verdicts.md).", strings.Join(judged, ", "))
+	}
 	p.Sections, p.Errors = sections(results)
+	if why, ok := results["cut-short"].([]string); ok {
+		p.CutShort = why
+	}
 	if text, err := edn.Marshal(map[string]any(results)); err == nil {
 		p.EDN = string(text)
 	} else {
 		p.EDN = fmt.Sprintf("(results could not be written as EDN: %v)", err)
 	}
 
-	files, elided, err := listFiles(abs)
+	files, elided, err := runFiles(out, abs)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +134,7 @@ func index(dir string, results checker.Result) ([]byte, error) {
 	}
 	if f, ok := present[MessagesFile]; ok {
 		p.Messages = &f
-		p.Diagram = readDiagramView(abs)
+		p.Diagram = readDiagramView(out)
 	}
 	shown := map[string]bool{IndexFile: true}
 	for _, k := range knownFiles {
@@ -136,6 +156,36 @@ func index(dir string, results checker.Result) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// runFiles lists the files of dir, and when dir is a re-check's directory
+// under the run's (analyze's), the run's own files after them, linked
+// relative to dir.
+func runFiles(dir, runDir string) ([]fileLink, int, error) {
+	files, elided, err := listFiles(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	if dir != runDir {
+		// A re-check's page also links what the run itself left.
+		up, err := filepath.Rel(dir, runDir)
+		if err != nil {
+			return nil, 0, err
+		}
+		runFiles, more, err := listFiles(runDir)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, f := range runFiles {
+			if !strings.HasPrefix(f.Name, store.AnalysisName+"/") {
+				f.Name = filepath.ToSlash(filepath.Join(up, f.Name))
+				f.Href = hrefOf(f.Name)
+				files = append(files, f)
+			}
+		}
+		elided += more
+	}
+	return files, elided, nil
 }
 
 // listFiles walks the run directory (following nothing outside it) and
@@ -401,11 +451,13 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
   <h1>{{.Workload}} · {{.Run}}</h1>
   <p>{{.Headline}} (valid? {{.ValidText}})</p>
   {{if .Command}}<p class="run-command"><code>{{.Command}}</code></p>{{end}}
+  {{range .CutShort}}<p class="cut-short">Cut short: {{.}}</p>{{end}}
   {{if or .NodeEnv .BinSHA256}}<p class="run-env">{{if .NodeEnv}}node environment <code>{{.NodeEnv}}</code>{{end}}{{if .BinSHA256}} · binary sha256 <code title="{{.BinSHA256}}">{{.BinShort}}</code>{{end}}</p>{{end}}
 </header>
 <main>
 {{if .Errors}}
 <div class="card errors"><strong>What went wrong first</strong>
+{{if .StrictNote}}<p class="strict-note">{{.StrictNote}}</p>{{end}}
 <ul>{{range .Errors}}<li>{{.}}</li>{{end}}</ul></div>
 {{end}}
 

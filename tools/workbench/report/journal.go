@@ -2,10 +2,7 @@ package report
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/network"
@@ -21,16 +18,13 @@ const maxTooltipBody = 400
 func FromNetwork(journal []network.Event) []Event {
 	out := make([]Event, len(journal))
 	for i, e := range journal {
-		out[i] = Event{
-			Kind: string(e.Kind),
-			Time: int64(e.Time),
-			ID:   e.Msg.ID,
-			Src:  e.Msg.Src,
-			Dest: e.Msg.Dest,
-			Raw:  e.Msg.Body,
-		}
+		out[i] = *fromNetwork(e)
 	}
 	return out
+}
+
+func fromNetwork(e network.Event) *Event {
+	return &Event{Kind: string(e.Kind), Time: int64(e.Time), ID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest, Raw: e.Msg.Body}
 }
 
 // bodyType reads the body's "type", or "?" when it has none.
@@ -47,23 +41,13 @@ func bodyType(body json.RawMessage) string {
 	return "?"
 }
 
-// WriteStored draws the report of a run already on disk from its
-// history.json, results.json and (if present) net-journal.json — for runs
-// stored by a workbench that did not draw reports, or to redraw them.
+// WriteStored draws the report of a run already on disk, in its own
+// directory, from its history, results and (if present) journal — for
+// runs stored by a workbench that did not draw reports, or to redraw them.
 func WriteStored(dir string) error {
 	loaded, err := store.Load(dir)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	var journal []network.Event
-	b, err := os.ReadFile(filepath.Join(dir, "net-journal.json"))
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(b, &journal); err != nil {
-			return fmt.Errorf("report: %s: net-journal.json: %w", dir, err)
-		}
-	case !errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("report: %w", err)
-	}
-	return Write(dir, loaded.History, FromNetwork(journal), checker.Result(loaded.Results))
+	return Write(dir, loaded.History, nil, checker.Result(loaded.Results))
 }

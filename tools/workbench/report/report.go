@@ -1,8 +1,9 @@
 // Package report turns a finished workbench run into things a person would
 // rather look at than read: latency and throughput plots, a Lamport diagram
 // of the first messages, and an index.html in the run's store directory
-// that shows the verdict and links everything else the run left there
-// (results, history, node logs). Everything is plain SVG and HTML written
+// (or, for a re-check, in its own directory beside the run's) that shows
+// the verdict and links everything else the run left there (results,
+// history, node logs). Everything is plain SVG and HTML written
 // in Go, so a report needs no gnuplot, no Graphviz and no network.
 package report
 
@@ -14,15 +15,16 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // The files Write creates in the run directory.
 const (
-	LatencyRawFile       = "latency-raw.svg"
-	LatencyQuantilesFile = "latency-quantiles.svg"
-	RateFile             = "rate.svg"
-	MessagesFile         = "messages.svg"
-	IndexFile            = "index.html"
+	LatencyRawFile       = store.LatencyRawName
+	LatencyQuantilesFile = store.LatencyQuantilesName
+	RateFile             = store.RateName
+	MessagesFile         = store.MessagesName
+	IndexFile            = store.IndexName
 )
 
 // Write draws the plots and the message diagram of a run into dir and then
@@ -30,6 +32,18 @@ const (
 // other files (results, history, node logs): index.html links only files
 // that exist when it is written, so that none of its links dangle.
 func Write(dir string, h history.History, journal []Event, results checker.Result) error {
+	return write(dir, dir, h, journal, results)
+}
+
+// WriteBeside draws the report of the run in runDir into out, a directory
+// of its own (analyze's): the diagram is drawn from the run's stored
+// journal, and index.html links the run's files as well as out's. Nothing
+// in runDir is written.
+func WriteBeside(out, runDir string, h history.History, results checker.Result) error {
+	return write(out, runDir, h, nil, results)
+}
+
+func write(dir, runDir string, h history.History, journal []Event, results checker.Result) error {
 	d := gatherPerf(h)
 	plots := []struct {
 		name string
@@ -38,7 +52,7 @@ func Write(dir string, h history.History, journal []Event, results checker.Resul
 		{LatencyRawFile, latencyRaw(d)},
 		{LatencyQuantilesFile, latencyQuantiles(d)},
 		{RateFile, rate(d)},
-		{MessagesFile, messagesFor(dir, h, journal, results)},
+		{MessagesFile, messagesFor(runDir, h, journal, results)},
 		{TimelineFile, timeline(h)},
 	}
 	for _, p := range plots {
@@ -46,7 +60,7 @@ func Write(dir string, h history.History, journal []Event, results checker.Resul
 			return fmt.Errorf("report: write %s: %w", p.name, err)
 		}
 	}
-	page, err := index(dir, results)
+	page, err := index(dir, runDir, results)
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", IndexFile, err)
 	}

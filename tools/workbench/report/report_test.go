@@ -521,3 +521,65 @@ func TestWorkloadHighlightsListLatenciesFirst(t *testing.T) {
 		t.Errorf("highlights %v lack the latencies", hs)
 	}
 }
+
+// A re-check's report goes beside the run: the page says why the run was
+// cut short, links the run's own files, and nothing is written into the
+// run's directory.
+func TestWriteBesideLeavesTheRunAndSaysItWasCutShort(t *testing.T) {
+	r := newSyntheticRun(t, false)
+	run := &store.Run{Dir: r.dir}
+	if err := run.WriteHistory(r.h); err != nil {
+		t.Fatal(err)
+	}
+	out, err := store.CreateAnalysis(r.dir, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := checker.Result{}
+	for k, v := range r.results {
+		res[k] = v
+	}
+	res["cut-short"] = []string{"history.json: 3 complete records, then a partial one at byte 99 (ignored)"}
+	if err := WriteBeside(out.Dir, r.dir, r.h, res); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(filepath.Join(out.Dir, IndexFile))
+	if _, err := os.Stat(filepath.Join(out.Dir, "../../history.json")); err != nil {
+		t.Errorf("the link to the run's history does not resolve: %v", err)
+	}
+	for _, want := range []string{"Cut short: history.json: 3 complete records", `href="../../history.json"`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the re-check's index.html lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, IndexFile)); err == nil {
+		t.Error("WriteBeside wrote index.html into the run's directory")
+	}
+}
+
+// A run that only the workbench's strict checks fail says, in the first
+// error box, that Maelstrom would accept it and what is still wrong.
+func TestIndexSaysWhenMaelstromWouldAccept(t *testing.T) {
+	r := newSyntheticRun(t, false)
+	wl := r.results["workload"].(map[string]any)
+	wl["valid?"], wl[checker.MaelstromValidKey], wl[checker.StrictKey] = checker.Invalid, checker.Valid, []string{"unexpected"}
+	wl["first-error"] = "unexpected [strict]: reads returned 1 value(s) nobody broadcast, e.g. 999"
+	r.results["valid?"], r.results[checker.MaelstromValidKey] = checker.Invalid, checker.Valid
+	if err := Write(r.dir, r.h, r.journal, r.results); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(r.dir, IndexFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := html.UnescapeString(string(b))
+	for _, want := range []string{
+		"Analysis invalid, by the workbench's strict checks only: Maelstrom would accept this run",
+		"Maelstrom would accept this run. Still wrong, by the workbench's strict checks: workload unexpected. --maelstrom-verdicts judges as Maelstrom does",
+		"workload: unexpected [strict]: reads returned 1 value(s) nobody broadcast",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("index.html lacks %q", want)
+		}
+	}
+}

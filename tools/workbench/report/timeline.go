@@ -8,12 +8,13 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/edn"
 	"github.com/glomers/glomers/tools/workbench/history"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // TimelineFile is Jepsen's timeline of a run: one column per process, each
 // operation a box from its invocation to its completion, coloured by how it
 // completed; hovering over a box shows the operation.
-const TimelineFile = "timeline.html"
+const TimelineFile = store.TimelineName
 
 const (
 	// maxTimelineOps caps the boxes (as Jepsen's timeline does): past

@@ -9,6 +9,7 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/history"
 	"github.com/glomers/glomers/tools/workbench/runs"
+	"github.com/glomers/glomers/tools/workbench/store"
 	"github.com/glomers/glomers/tools/workbench/workload/linkv"
 )
 
@@ -60,7 +61,7 @@ func TestChromiumRendersTheNewViews(t *testing.T) {
 	if n, err := linkv.Visualize(stale, &page); n != 1 || err != nil {
 		t.Fatalf("Visualize: %d %v", n, err)
 	}
-	os.WriteFile(filepath.Join(r.dir, linkv.VisualizationFile), page.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(r.dir, store.LinearizabilityName), page.Bytes(), 0o644)
 	check := filepath.Join(r.dir, "view-check.html")
 	os.WriteFile(check, []byte(viewCheckPage), 0o644)
 

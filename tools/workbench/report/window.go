@@ -1,19 +1,15 @@
 package report
 
 import (
-	"bufio"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
 	"github.com/glomers/glomers/tools/workbench/network"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // leadIn is how many messages the diagram shows before the first error,
@@ -98,16 +94,15 @@ func sliceSource(journal []Event) eventSource {
 	}
 }
 
-// fileSource streams a stored net-journal.json from disk, so that a long
-// run's journal never has to fit in memory.
-func fileSource(path string) eventSource {
+// storedSource streams the journal stored in the run directory dir, so
+// that a long run's journal never has to fit in memory.
+func storedSource(dir string) eventSource {
 	return func(fn func(*Event)) error {
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		return streamJournal(f, fn)
+		_, _, err := store.StreamJournal(dir, func(e network.Event) error {
+			fn(fromNetwork(e))
+			return nil
+		})
+		return err
 	}
 }
 
@@ -116,8 +111,8 @@ func fileSource(path string) eventSource {
 // a sample in memory), else from journal.
 func messagesFor(dir string, h history.History, journal []Event, results checker.Result) []byte {
 	events := sliceSource(journal)
-	if path := filepath.Join(dir, "net-journal.json"); fileExists(path) {
-		events = fileSource(path)
+	if store.HasJournal(dir) {
+		events = storedSource(dir)
 	}
 	w, err := focus(h, events, results)
 	sel := newSelector(w.From)
@@ -131,11 +126,6 @@ func messagesFor(dir string, h history.History, journal []Event, results checker
 	}
 	markHighlights(sel.msgs, failureRefsOf(h, results))
 	return drawMessages(sel.msgs, max(sel.total, sentCount(results)), sel.before, w)
-}
-
-func fileExists(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.Mode().IsRegular()
 }
 
 // invalid reads valid? as a run holds it (checker.Invalid) or as a
@@ -153,55 +143,13 @@ func leadInStart(sends []int64, at int64) int64 {
 }
 
 // MessagesFrom draws the Lamport diagram of the messages sent from the
-// given time on, reading a stored net-journal.json (a JSON array, or one
-// event per line) as a stream: it keeps only the messages it draws, so
-// memory stays small whatever the journal's size. serve uses it to move
-// the diagram's window.
+// given time on, reading a stored journal as a stream: it keeps only the
+// messages it draws, so memory stays small whatever the journal's size.
+// serve uses it to move the diagram's window.
 func MessagesFrom(r io.Reader, from int64) ([]byte, error) {
 	sel := newSelector(from)
-	if err := streamJournal(r, func(e *Event) { sel.add(e) }); err != nil {
+	if _, err := store.ReadJournal(r, func(e network.Event) error { sel.add(fromNetwork(e)); return nil }); err != nil {
 		return nil, err
 	}
 	return drawMessages(sel.msgs, sel.total, sel.before, Window{From: from, Why: "chosen in serve"}), nil
-}
-
-// streamJournal decodes a stored net-journal.json (a JSON array, or one
-// event per line) event by event.
-func streamJournal(r io.Reader, fn func(*Event)) error {
-	br := bufio.NewReader(r)
-	dec := json.NewDecoder(br)
-	first, err := peekNonSpace(br)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	if first == '[' {
-		if _, err := dec.Token(); err != nil {
-			return fmt.Errorf("net-journal.json: %w", err)
-		}
-	}
-	for n := 0; dec.More(); n++ {
-		var e network.Event
-		if err := dec.Decode(&e); err != nil {
-			return fmt.Errorf("net-journal.json: event %d: %w", n, err)
-		}
-		// Raw aliases the decoded body, which is fresh per event; only
-		// the kept events hold on to it.
-		fn(&Event{Kind: string(e.Kind), Time: int64(e.Time), ID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest, Raw: e.Msg.Body})
-	}
-	return nil
-}
-
-func peekNonSpace(br *bufio.Reader) (byte, error) {
-	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			return 0, err
-		}
-		switch b[0] {
-		case ' ', '\t', '\n', '\r':
-			br.ReadByte()
-		default:
-			return b[0], nil
-		}
-	}
 }

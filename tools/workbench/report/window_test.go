@@ -65,15 +65,19 @@ func TestDiagramWindowsAroundTheFirstError(t *testing.T) {
 }
 
 func TestMessagesFromAStoredJournal(t *testing.T) {
-	var array bytes.Buffer
-	if err := network.WriteJournal(&array, longJournal(1000)); err != nil {
-		t.Fatal(err)
-	}
-	var lines bytes.Buffer
-	for _, e := range longJournal(1000) {
+	// The stored formats: JSON lines, and the JSON array earlier
+	// workbenches wrote.
+	var array, lines bytes.Buffer
+	array.WriteString("[")
+	for i, e := range longJournal(1000) {
 		b, _ := json.Marshal(e)
 		lines.Write(append(b, '\n'))
+		if i > 0 {
+			array.WriteString(",")
+		}
+		array.Write(append([]byte("\n"), b...))
 	}
+	array.WriteString("\n]\n")
 	for name, in := range map[string][]byte{"array": array.Bytes(), "lines": lines.Bytes()} {
 		svg, err := MessagesFrom(bytes.NewReader(in), 500e6)
 		if err != nil {
@@ -182,8 +186,9 @@ func TestWriteDrawsTheErrorWindowFromTheStoredJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := network.WriteJournal(f, longJournal(1000)); err != nil {
-		t.Fatal(err)
+	for _, e := range longJournal(1000) {
+		b, _ := json.Marshal(e)
+		f.Write(append(b, '\n'))
 	}
 	f.Close()
 	sample := FromNetwork(longJournal(1000))[:2*maxDiagramMessages] // what memory holds

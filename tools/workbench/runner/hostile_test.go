@@ -11,6 +11,7 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/network"
+	"github.com/glomers/glomers/tools/workbench/store"
 	"github.com/glomers/glomers/tools/workbench/workload"
 	"github.com/glomers/glomers/tools/workbench/workload/echo"
 
@@ -118,7 +119,7 @@ func TestHistoryAndJournalStreamToDisk(t *testing.T) {
 	}
 	defer f.Close()
 	events := 0
-	if err := network.ReadJournal(f, func(network.Event) error { events++; return nil }); err != nil {
+	if _, err := store.ReadJournal(f, func(network.Event) error { events++; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	all := out.Results["net"].(checker.Result)["all"].(map[string]any)

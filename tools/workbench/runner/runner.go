@@ -8,14 +8,12 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -82,8 +80,7 @@ type Outcome struct {
 	// over.
 	History history.History
 	// Journal holds the events of the first journalSample messages only,
-	// which is what the report draws; the whole journal is in
-	// Dir/net-journal.json.
+	// which is what the report draws; the whole journal is in Dir.
 	Journal    []network.Event
 	Results    checker.Result
 	Valid      checker.Validity
@@ -94,6 +91,9 @@ type Outcome struct {
 	Crashes     []error
 	Interrupted bool // ctx was cancelled (Ctrl-C) before the run finished
 }
+
+// A workload's client calls through the transport's connection.
+var _ workload.Conn = (*client.Conn)(nil)
 
 // SetupError is a failure before the main phase (a node would not start or
 // init). Maelstrom aborts the test (exit 255).
@@ -127,13 +127,19 @@ func Rand(seed uint64, purpose uint64) *rand.Rand {
 }
 
 type run struct {
-	cfg   Config
-	log   *slog.Logger
-	start time.Time
-	net   *network.Network
-	pool  *client.Pool
-	rec   recorder
-	part  *nemesis.Partitioner
+	cfg     Config
+	log     *slog.Logger
+	start   time.Time
+	dir     string // where the history and journal stream to
+	tmpDir  string // dir when Run made it, removed when Run returns
+	journal *store.JournalFile
+	// netTally counts the journal for the :net result as it streams by;
+	// the journal's lock guards it.
+	netTally analysis.NetTally
+	net      *network.Network
+	pool     *client.Pool
+	rec      recorder
+	part     *nemesis.Partitioner
 
 	rpcTimeout time.Duration
 	genRand    *rand.Rand
@@ -145,11 +151,32 @@ type run struct {
 // start (nothing to check); otherwise an Outcome with the checked results,
 // even when interrupted.
 func Run(ctx context.Context, cfg Config) (*Outcome, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, &SetupError{err}
+	}
+	r, err := newRun(cfg)
+	if err != nil {
+		return nil, &SetupError{err}
+	}
+	defer r.close()
+	out, err := r.execute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.check(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// validate refuses a config no run can be made of and fills in the
+// defaults of the rest.
+func (cfg *Config) validate() error {
 	if cfg.Workload == nil {
-		return nil, &SetupError{errors.New("no workload")}
+		return errors.New("no workload")
 	}
 	if len(cfg.Opts.Nodes) == 0 {
-		return nil, &SetupError{errors.New("no nodes")}
+		return errors.New("no nodes")
 	}
 	if cfg.Opts.Concurrency <= 0 {
 		cfg.Opts.Concurrency = len(cfg.Opts.Nodes)
@@ -158,52 +185,69 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	setDefault(&cfg.RecoveryWait, 10*time.Second)
 	setDefault(&cfg.FinalTimeout, 60*time.Second)
 	setDefault(&cfg.NemesisInterval, 10*time.Second)
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	dir := cfg.Dir
-	if dir == "" {
+	return nil
+}
+
+// newRun opens what the run streams to (history and journal, in cfg.Dir
+// or a temporary directory) and builds its network and client pool.
+func newRun(cfg Config) (*run, error) {
+	r := &run{cfg: cfg, log: cfg.Logger, dir: cfg.Dir, genRand: Rand(cfg.Seed, randGenerator), rpcTimeout: client.DefaultTimeout}
+	if r.dir == "" {
 		tmp, err := os.MkdirTemp("", "workbench-run-")
 		if err != nil {
-			return nil, &SetupError{fmt.Errorf("run directory: %w", err)}
+			return nil, fmt.Errorf("run directory: %w", err)
 		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+		r.dir, r.tmpDir = tmp, tmp
 	}
-	hist, err := store.CreateHistory(dir)
+	hist, err := store.CreateHistory(r.dir)
 	if err != nil {
-		return nil, &SetupError{err}
+		r.close()
+		return nil, err
 	}
-	defer hist.Close()
-	var netTally analysis.NetTally // guarded by the journal's lock
-	journal, err := network.CreateJournal(filepath.Join(dir, "net-journal.json"), journalSample, netTally.Add)
-	if err != nil {
-		return nil, &SetupError{err}
-	}
-	defer journal.Close()
-
-	r := &run{cfg: cfg, log: log, start: time.Now(), genRand: Rand(cfg.Seed, randGenerator)}
-	r.rec.start = r.start
 	r.rec.w = hist
-	r.rpcTimeout = client.DefaultTimeout
+	if r.journal, err = store.CreateJournal(r.dir, journalSample, r.netTally.Add); err != nil {
+		r.close()
+		return nil, err
+	}
+	r.start = time.Now()
+	r.rec.start = r.start
 	if cfg.Workload.RPCTimeout != nil {
 		if t := cfg.Workload.RPCTimeout(cfg.Opts); t > 0 {
 			r.rpcTimeout = t
 		}
 	}
-
 	netCfg := network.Config{
 		Latency: cfg.Opts.Latency, Dist: cfg.LatencyDist, Delivery: cfg.Delivery, Rand: Rand(cfg.Seed, randLatency),
-		Start: r.start, Logger: log, LogSend: cfg.LogNetSend, LogRecv: cfg.LogNetRecv,
-		Journal: journal,
+		Start: r.start, Logger: r.log, LogSend: cfg.LogNetSend, LogRecv: cfg.LogNetRecv,
+		Journal: r.journal,
 	}
 	if err := netCfg.Validate(); err != nil {
-		return nil, &SetupError{err}
+		r.close()
+		return nil, err
 	}
 	r.net = network.New(netCfg)
 	r.pool = client.NewPool(r.net, r.rpcTimeout)
+	return r, nil
+}
 
+// close releases what newRun opened; the files of cfg.Dir stay.
+func (r *run) close() {
+	r.rec.close()
+	if r.journal != nil {
+		r.journal.Close()
+	}
+	if r.tmpDir != "" {
+		os.RemoveAll(r.tmpDir)
+	}
+}
+
+// execute runs the test: services, nodes, init, client setup, the main
+// and final phases, then teardown. A failure before the main phase is a
+// *SetupError.
+func (r *run) execute(ctx context.Context) (*Outcome, error) {
 	// runCtx ends the run early when a node exits (or on ctx): Maelstrom
 	// only finds out at teardown, but the test is void from that moment,
 	// so there is no point running on for the rest of the time limit.
@@ -211,20 +255,19 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	defer abort(nil)
 
 	stopServices := func() {}
-	if cfg.Services != nil {
-		if stop := cfg.Services(runCtx, r.net, Rand(cfg.Seed, randServices), log); stop != nil {
+	if r.cfg.Services != nil {
+		if stop := r.cfg.Services(runCtx, r.net, Rand(r.cfg.Seed, randServices), r.log); stop != nil {
 			stopServices = stop
 		}
 	}
-
 	nodes, err := r.spawn()
 	if err != nil {
 		stopServices()
 		return nil, &SetupError{err}
 	}
 	stopWatch := r.watchNodes(nodes, abort)
-	stopFlush := r.flushEvery(time.Second, journal)
-	out := &Outcome{Start: r.start, Seed: cfg.Seed}
+	stopFlush := r.flushEvery(time.Second, r.journal)
+	out := &Outcome{Start: r.start, Seed: r.cfg.Seed}
 	teardown := func() {
 		stopWatch()
 		stopFlush()
@@ -234,23 +277,18 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 			out.NodeErrors = append(out.NodeErrors, n.Errors()...)
 		}
 	}
-	if err := r.initNodes(runCtx); err != nil {
-		teardown()
-		for _, c := range out.Crashes {
-			err = fmt.Errorf("%w\n%v", err, c)
+	for _, setup := range []func(context.Context) error{r.initNodes, r.setupClients} {
+		if err := setup(runCtx); err != nil {
+			teardown()
+			for _, c := range out.Crashes {
+				err = fmt.Errorf("%w\n%v", err, c)
+			}
+			return nil, &SetupError{err}
 		}
-		return nil, &SetupError{err}
-	}
-	if err := r.setupClients(runCtx); err != nil {
-		teardown()
-		for _, c := range out.Crashes {
-			err = fmt.Errorf("%w\n%v", err, c)
-		}
-		return nil, &SetupError{err}
 	}
 
 	r.mainPhase(runCtx)
-	if cfg.Workload.NewFinalGenerator != nil && runCtx.Err() == nil {
+	if r.cfg.Workload.NewFinalGenerator != nil && runCtx.Err() == nil {
 		r.finalPhase(runCtx)
 	}
 	if errors.Is(context.Cause(runCtx), errNodeExited) {
@@ -260,11 +298,16 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	teardown()
 	out.Interrupted = ctx.Err() != nil
-	r.log.Info("analyzing")
+	return out, nil
+}
 
+// check reads the history back and runs every checker on it, filling in
+// out's history, journal sample and results.
+func (r *run) check(out *Outcome) error {
+	r.log.Info("analyzing")
 	ops, err := r.rec.close()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Checking is the one phase whose memory grows with the run: the
 	// whole history is back in memory, and checkers build maps over it.
@@ -280,14 +323,14 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 		// history (next, in the cli) does not climb to twice that peak.
 		runtime.GC()
 	}()
-	if err := journal.Close(); err != nil {
-		return nil, err
+	if err := r.journal.Close(); err != nil {
+		return err
 	}
-	if out.History, err = store.LoadHistory(dir, ops); err != nil {
-		return nil, err
+	if out.History, err = store.LoadHistory(r.dir, ops); err != nil {
+		return err
 	}
-	out.Journal = journal.Sample()
-	out.Results = analysis.Analyze(cfg.Workload, cfg.Opts, out.History, netTally.Result(analysis.InvokeCount(out.History)), nil)
+	out.Journal = r.journal.Sample()
+	out.Results = analysis.Analyze(r.cfg.Workload, r.cfg.Opts, out.History, r.netTally.Result(analysis.InvokeCount(out.History)))
 	if len(out.NodeErrors) > 0 {
 		out.Results["node-errors"] = out.NodeErrors
 	}
@@ -300,13 +343,13 @@ func Run(ctx context.Context, cfg Config) (*Outcome, error) {
 	}
 	out.Valid = out.Results.Valid()
 	r.log.Info("analysis complete", "valid", out.Valid.String())
-	return out, nil
+	return nil
 }
 
 // flushEvery pushes the buffered history and journal to disk every d, so
 // that what is on disk trails the run by at most d (a workbench killed
 // mid-run leaves its history behind, and a person can tail it).
-func (r *run) flushEvery(d time.Duration, journal *network.JournalFile) (stop func()) {
+func (r *run) flushEvery(d time.Duration, journal *store.JournalFile) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -422,9 +465,9 @@ func (r *run) initNodes(ctx context.Context) error {
 			case err != nil && reply == nil:
 				errs[i] = fmt.Errorf("init %s: %w", id, err)
 			case err != nil:
-				errs[i] = fmt.Errorf("node %s answered init with an error: %v (reply %s)", id, err, compactJSON(reply))
+				errs[i] = fmt.Errorf("node %s answered init with an error: %v (reply %s)", id, err, checker.CompactJSON(reply, 300))
 			case reply["type"] != "init_ok":
-				errs[i] = fmt.Errorf("node %s answered init with %v, want init_ok (reply %s)", id, reply["type"], compactJSON(reply))
+				errs[i] = fmt.Errorf("node %s answered init with %v, want init_ok (reply %s)", id, reply["type"], checker.CompactJSON(reply, 300))
 			}
 		}()
 	}
@@ -852,16 +895,4 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-func compactJSON(m map[string]any) string {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Sprint(m)
-	}
-	s := string(b)
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
 }

@@ -1,3 +1,6 @@
+// Package runs computes the figures stored runs are compared by (the
+// verdict, message counts, latency quantiles), from a run store.Load read
+// back, the workbench's own or Maelstrom's, for compare and serve.
 package runs
 
 import (
@@ -8,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
 )
 
@@ -191,16 +195,9 @@ func Compare(a, b []Figure) []Row {
 	return rows
 }
 
-// dig walks nested maps.
+// dig walks nested results (checker.Lookup); nil where there is nothing.
 func dig(m map[string]any, keys ...string) any {
-	var v any = m
-	for _, k := range keys {
-		mm, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = mm[k]
-	}
+	v, _ := checker.Lookup(m, keys...)
 	return v
 }
 
@@ -223,8 +220,8 @@ func quantileMap(v any) (Quantiles, bool) {
 	return qs, len(qs) > 0
 }
 
-// quantilesOf takes the element at floor((n-1)·q) of the sorted values,
-// the nearest-rank convention of the reference figures this is tested on.
+// quantilesOf is Jepsen's quantiles of xs (checker.Quantile) at
+// QuantilePoints; nil for no values. xs is sorted in place.
 func quantilesOf(xs []float64) Quantiles {
 	if len(xs) == 0 {
 		return nil
@@ -232,23 +229,15 @@ func quantilesOf(xs []float64) Quantiles {
 	sort.Float64s(xs)
 	qs := Quantiles{}
 	for _, q := range QuantilePoints {
-		i := int(math.Floor(float64(len(xs)-1) * q))
-		qs[q] = xs[i]
+		qs[q] = checker.Quantile(xs, q)
 	}
 	return qs
 }
 
 // okLatencies computes per f the quantiles of invoke→ok latency, in ms.
 func okLatencies(h history.History) map[string]Quantiles {
-	byF := map[string][]float64{}
-	for _, p := range h.Pairs() {
-		if p.Completion == nil || p.Completion.Type != history.OK {
-			continue
-		}
-		byF[p.Invoke.F] = append(byF[p.Invoke.F], float64(p.Completion.Time-p.Invoke.Time)/1e6)
-	}
 	out := map[string]Quantiles{}
-	for f, xs := range byF {
+	for f, xs := range h.OKLatencies() {
 		out[f] = quantilesOf(xs)
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 
 	"github.com/glomers/glomers/tools/workbench/report"
 	"github.com/glomers/glomers/tools/workbench/runs"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // compareHistoryLimit bounds the history read per run for latencies the
@@ -18,7 +19,7 @@ const compareHistoryLimit = 64 << 20
 // path in the store, e.g. broadcast/20260305T112642.178Z.
 func (s *Server) serveCompare(w http.ResponseWriter, r *http.Request, svg bool) {
 	q := r.URL.Query()
-	var loaded [2]*runs.Run
+	var loaded [2]*store.Loaded
 	for i, key := range []string{"a", "b"} {
 		ref := q.Get(key)
 		if ref == "" {
@@ -34,7 +35,7 @@ func (s *Server) serveCompare(w http.ResponseWriter, r *http.Request, svg bool) 
 			http.Error(w, fmt.Sprintf("%q is not a run directory", ref), http.StatusNotFound)
 			return
 		}
-		run, err := runs.LoadFrom(s.fsys, rel, compareHistoryLimit)
+		run, err := store.LoadFrom(s.fsys, rel, compareHistoryLimit)
 		if err != nil {
 			http.Error(w, fmt.Sprintf("cannot read run %q: %v", ref, err), http.StatusUnprocessableEntity)
 			return

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glomers/glomers/tools/workbench/runs/runstest"
+	"github.com/glomers/glomers/tools/workbench/store/storetest"
 )
 
 // TestFIFOAndOutsideSymlinksAreNotRead: a FIFO anywhere in the store is
@@ -111,7 +111,7 @@ func TestIdleConnectionsAreClosed(t *testing.T) {
 // verdicts and figures read from results.edn and the command line from
 // jepsen.log.
 func TestServesMaelstromRuns(t *testing.T) {
-	s, err := New(runstest.Copy(t, "../runs/testdata/maelstrom-store"), nil)
+	s, err := New(storetest.Copy(t, "../store/testdata/maelstrom-store"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestServesMaelstromRuns(t *testing.T) {
 }
 
 func TestComparePage(t *testing.T) {
-	s, err := New(runstest.Copy(t, "../runs/testdata/maelstrom-store"), nil)
+	s, err := New(storetest.Copy(t, "../store/testdata/maelstrom-store"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,5 +211,36 @@ func TestMessagesWindowAndPorcupineView(t *testing.T) {
 	}
 	if csp := get(t, s, "/echo/20260305T112642.178Z/history.txt").Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'none'") {
 		t.Errorf("other files' CSP: %q", csp)
+	}
+}
+
+// A run killed mid-write is browsed like any other: the diagram is drawn
+// from every complete journal event, and the compare page loads it.
+func TestKilledRunIsServed(t *testing.T) {
+	_, store := newStore(t)
+	run := filepath.Join(store, "echo", "20260308T090000.000Z")
+	os.MkdirAll(run, 0o755)
+	var j, h strings.Builder
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&j, `{"kind":"send","time":%d,"msg":{"id":%d,"src":"c1","dest":"n0","body":{"type":"echo"}}}`+"\n", i*1000000, i)
+		fmt.Fprintf(&h, `{"index":%d,"type":"invoke","f":"echo","process":0,"time":%d,"value":"x"}`+"\n", i, i*1000000)
+	}
+	os.WriteFile(filepath.Join(run, "net-journal.json"), []byte(j.String()+`{"kind":"send","time":1000000`), 0o644)
+	os.WriteFile(filepath.Join(run, "history.json"), []byte(h.String()+`{"index":100,"ty`), 0o644)
+	s, err := New(store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec := get(t, s, "/echo/20260308T090000.000Z/messages.svg?from=0")
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "Messages: all 100") {
+		t.Errorf("diagram of a cut journal: %d %.300s", rec.Code, rec.Body.String())
+	}
+	page := get(t, s, "/compare?a=echo/20260308T090000.000Z&b=echo/20260305T112642.178Z")
+	if page.Code != 200 {
+		t.Errorf("compare with a killed run: %d %.300s", page.Code, page.Body.String())
+	}
+	if runs := get(t, s, "/").Body.String(); !strings.Contains(runs, "incomplete") {
+		t.Error("the runs page does not mark the killed run incomplete")
 	}
 }

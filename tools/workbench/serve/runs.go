@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/tools/workbench/history"
-	"github.com/glomers/glomers/tools/workbench/runs"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // Run is one stored run, as the runs page lists it.
@@ -76,7 +76,7 @@ func Runs(root *os.Root) ([]Run, error) {
 			run.Time = runTime(d)
 			run.When = run.Time.UTC().Format("2006-01-02 15:04:05 UTC")
 			readResults(root, rel, &run)
-			if info, err := runs.ReadInfo(root, rel); err == nil {
+			if info, err := store.ReadInfo(root, rel); err == nil {
 				run.Command, run.NodeEnv, run.Format = info.CommandString(), info.EnvString(), info.Format
 			}
 			list = append(list, run)
@@ -107,7 +107,7 @@ func runTime(d fs.DirEntry) time.Time {
 // results (results.json, or a Maelstrom run's results.edn).
 func readResults(root *os.Root, dir string, run *Run) {
 	run.Verdict = "incomplete"
-	res, err := runs.ReadResults(root, dir)
+	res, err := store.ReadResults(root, dir)
 	if err != nil {
 		run.Verdict = "unknown"
 		return

@@ -28,7 +28,7 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/tools/workbench/report"
-	"github.com/glomers/glomers/tools/workbench/runs"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
 // Config says where to listen and what to serve.
@@ -160,6 +160,25 @@ func (s *Server) resolve(urlPath string) (string, error) {
 	return rel, nil
 }
 
+// resolveFor is resolve for a request: on failure it answers the request
+// (403 outside the store, 404 missing, 400 otherwise) and returns false.
+func (s *Server) resolveFor(w http.ResponseWriter, r *http.Request, urlPath string) (string, bool) {
+	rel, err := s.resolve(urlPath)
+	switch {
+	case errors.Is(err, errOutside):
+		s.log.Warn("refused a path outside the store", "path", r.URL.Path, "remote", r.RemoteAddr)
+		http.Error(w, "forbidden: outside the store", http.StatusForbidden)
+		return "", false
+	case errors.Is(err, fs.ErrNotExist):
+		http.NotFound(w, r)
+		return "", false
+	case err != nil:
+		http.Error(w, "bad path", http.StatusBadRequest)
+		return "", false
+	}
+	return rel, true
+}
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	// Reports are static: no script may run, whatever a node wrote into
@@ -177,17 +196,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveCompare(w, r, r.URL.Path == "/compare.svg")
 		return
 	}
-	rel, err := s.resolve(r.URL.Path)
-	switch {
-	case errors.Is(err, errOutside):
-		s.log.Warn("refused a path outside the store", "path", r.URL.Path, "remote", r.RemoteAddr)
-		http.Error(w, "forbidden: outside the store", http.StatusForbidden)
+	if path.Base(r.URL.Path) == store.MessagesName && r.URL.Query().Has("from") {
+		// Drawn from the run's journal, so a run without a stored
+		// diagram (one killed before its report) has one too.
+		if dir, ok := s.resolveFor(w, r, path.Dir(r.URL.Path)); ok {
+			s.serveMessagesFrom(w, r, dir)
+		}
 		return
-	case errors.Is(err, fs.ErrNotExist):
-		http.NotFound(w, r)
-		return
-	case err != nil:
-		http.Error(w, "bad path", http.StatusBadRequest)
+	}
+	rel, ok := s.resolveFor(w, r, r.URL.Path)
+	if !ok {
 		return
 	}
 	// O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
@@ -222,11 +240,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if filepath.Base(rel) == "messages.svg" && r.URL.Query().Has("from") {
-		s.serveMessagesFrom(w, r, filepath.Dir(rel))
-		return
-	}
-	if filepath.Base(rel) == "linearizability.html" {
+	if filepath.Base(rel) == store.LinearizabilityName {
 		// Porcupine's view is drawn by its own inline script. It runs
 		// sandboxed in an opaque origin, so it cannot read the rest of
 		// the store, and may fetch nothing.
@@ -246,7 +260,7 @@ func (s *Server) serveMessagesFrom(w http.ResponseWriter, r *http.Request, dir s
 		http.Error(w, "from must be a number of seconds since the test started", http.StatusBadRequest)
 		return
 	}
-	f, _, err := runs.Open(s.fsys, filepath.Join(dir, "net-journal.json"))
+	f, err := store.OpenJournal(s.fsys, dir)
 	if err != nil {
 		http.Error(w, "this run has no network journal to draw from", http.StatusNotFound)
 		return
@@ -297,10 +311,10 @@ func (s *Server) serveDir(w http.ResponseWriter, r *http.Request, rel string) {
 		return
 	}
 	if _, files := r.URL.Query()["files"]; !files {
-		if f, st, err := runs.Open(s.fsys, filepath.Join(rel, "index.html")); err == nil {
+		if f, st, err := store.Open(s.fsys, filepath.Join(rel, store.IndexName)); err == nil {
 			defer f.Close()
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			http.ServeContent(w, r, "index.html", st.ModTime(), f)
+			http.ServeContent(w, r, store.IndexName, st.ModTime(), f)
 			return
 		}
 	}

@@ -1,13 +1,16 @@
-// Package store lays out a run's outputs on disk the way Jepsen does:
-// store/<workload>/<start time>/ with results.edn, results.json,
-// history.txt, history.json, node-logs/, jepsen.log and test.json, plus the
-// symlinks store/latest, store/current and store/<workload>/latest. A
-// stored run can be loaded again to be re-checked.
+// Package store owns the run directory: its layout (store/<workload>/<start
+// time>/ with results.edn, results.json, history.txt, history.json,
+// net-journal.json, node-logs/, jepsen.log and test.json, plus the symlinks
+// store/latest, store/current and store/<workload>/latest, as Jepsen lays
+// it out), the streaming writers a run appends to as it goes, and the
+// readers that load a stored run again, the workbench's own or Maelstrom's,
+// for analyze, compare, serve and the report. The history and the journal
+// are line-framed and append-only, so a run killed at any moment leaves
+// files whose every complete line reads back; the readers say when a file
+// ends in a partial line. No other package spells a run file's name.
 package store
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,7 +56,7 @@ func Create(root, workload string, start time.Time) (*Run, error) {
 		name = fmt.Sprintf("%s-%d", start.UTC().Format(TimeFormat), i)
 		dir = filepath.Join(root, workload, name)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "node-logs"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, NodeLogsName), 0o755); err != nil {
 		return nil, fmt.Errorf("create store dir: %w", err)
 	}
 	rel := filepath.Join(workload, name)
@@ -87,23 +90,39 @@ func (r *Run) Path(name string) string { return filepath.Join(r.Dir, name) }
 
 // NodeLog is the stderr log file of a node.
 func (r *Run) NodeLog(node string) string {
-	return filepath.Join(r.Dir, "node-logs", node+".log")
+	return filepath.Join(r.Dir, NodeLogsName, node+".log")
 }
 
 // WriteResults writes results.edn and results.json.
 func (r *Run) WriteResults(res checker.Result) error {
 	e, err := edn.Marshal(map[string]any(res))
 	if err != nil {
-		return fmt.Errorf("results.edn: %w", err)
+		return fmt.Errorf("%s: %w", ResultsEDNName, err)
 	}
-	if err := os.WriteFile(r.Path("results.edn"), e, 0o644); err != nil {
-		return fmt.Errorf("results.edn: %w", err)
+	if err := writeWhole(r.Path(ResultsEDNName), e); err != nil {
+		return fmt.Errorf("%s: %w", ResultsEDNName, err)
 	}
 	j, err := json.MarshalIndent(jsonSafe(res), "", "  ")
 	if err != nil {
-		return fmt.Errorf("results.json: %w", err)
+		return fmt.Errorf("%s: %w", ResultsName, err)
 	}
-	return os.WriteFile(r.Path("results.json"), append(j, '\n'), 0o644)
+	return writeWhole(r.Path(ResultsName), append(j, '\n'))
+}
+
+// writeWhole writes a file that is read whole (results, test.json) so
+// that it is there whole or not at all: a workbench killed mid-write
+// leaves no half a file, only the temporary one beside it.
+func writeWhole(path string, b []byte) error {
+	tmp := fmt.Sprintf("%s.tmp%d-%d", path, os.Getpid(), rand.Int64())
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 // jsonSafe converts maps with non-string keys (quantile maps) into maps
@@ -198,17 +217,7 @@ func (r *Run) WriteJSON(name string, v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	return os.WriteFile(r.Path(name), append(b, '\n'), 0o644)
-}
-
-// Loaded is a stored run read back.
-type Loaded struct {
-	Dir     string
-	History history.History
-	// Test is test.json as raw JSON; the cli decodes it into its options.
-	Test json.RawMessage
-	// Results is results.json decoded (nil if the run has none).
-	Results map[string]any
+	return writeWhole(r.Path(name), append(b, '\n'))
 }
 
 // Resolve finds a run directory: a path to one, or an index among all runs
@@ -254,10 +263,8 @@ func sortByBase(dirs []string) {
 // the whole file (a decoder per line allocates ten times the history in
 // garbage), and the strings every op repeats (type, f, node) are shared,
 // which halves the memory a long history holds while it is checked.
-func readHistory(r io.Reader, sizeHint int) (history.History, error) {
+func readHistory(r io.Reader, sizeHint int) (history.History, Tail, error) {
 	h := make(history.History, 0, sizeHint)
-	d := json.NewDecoder(bufio.NewReaderSize(r, 256<<10))
-	d.UseNumber()
 	strs := map[string]string{}
 	intern := func(s string) string {
 		if v, ok := strs[s]; ok {
@@ -268,43 +275,38 @@ func readHistory(r io.Reader, sizeHint int) (history.History, error) {
 		}
 		return s
 	}
-	for {
-		var op history.Op
-		start := d.InputOffset()
-		if err := d.Decode(&op); err == io.EOF {
-			return h, nil
-		} else if err != nil {
-			return nil, fmt.Errorf("history.json op %d (byte %d): %w", len(h)+1, start, err)
-		}
+	tail, err := readRecords(r, HistoryName, func(op *history.Op) error {
 		op.Type = history.Type(intern(string(op.Type)))
 		op.F = intern(op.F)
 		op.Node = intern(op.Node)
-		h = append(h, op)
+		h = append(h, *op)
+		return nil
+	})
+	if err != nil {
+		return nil, tail, err
 	}
+	return h, tail, nil
 }
 
-// Load reads a run's history.json, test.json and results.json.
-func Load(dir string) (*Loaded, error) {
-	l := &Loaded{Dir: dir}
-	f, err := os.Open(filepath.Join(dir, "history.json"))
-	if err != nil {
-		return nil, fmt.Errorf("load run: %w", err)
+// CreateAnalysis makes a new directory for one re-check of the run in
+// dir, dir/analysis/<now>/, never one that exists: analyze writes only
+// there, so re-checking leaves every file the run or another tool wrote
+// as it was.
+func CreateAnalysis(dir string, now time.Time) (*Run, error) {
+	parent := filepath.Join(dir, AnalysisName)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("create analysis dir: %w", err)
 	}
-	defer f.Close()
-	if l.History, err = readHistory(f, 0); err != nil {
-		return nil, fmt.Errorf("load run: %w", err)
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "test.json")); err == nil {
-		l.Test = b
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("load run: %w", err)
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "results.json")); err == nil {
-		d := json.NewDecoder(bytes.NewReader(b))
-		d.UseNumber()
-		if err := d.Decode(&l.Results); err != nil {
-			return nil, fmt.Errorf("load run: results.json: %w", err)
+	name := now.UTC().Format(TimeFormat)
+	for i := 1; ; i++ {
+		out := filepath.Join(parent, name)
+		err := os.Mkdir(out, 0o755)
+		if err == nil {
+			return &Run{Dir: out}, nil
 		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("create analysis dir: %w", err)
+		}
+		name = fmt.Sprintf("%s-%d", now.UTC().Format(TimeFormat), i)
 	}
-	return l, nil
 }

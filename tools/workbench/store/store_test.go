@@ -91,8 +91,8 @@ func TestCreateWriteLoad(t *testing.T) {
 		t.Errorf("loaded history %+v", l.History)
 	}
 	var test map[string]any
-	if err := json.Unmarshal(l.Test, &test); err != nil || test["workload"] != "echo" {
-		t.Errorf("test.json %s %v", l.Test, err)
+	if err := json.Unmarshal(l.Info.Test, &test); err != nil || test["workload"] != "echo" {
+		t.Errorf("test.json %s %v", l.Info.Test, err)
 	}
 	if l.Results["valid?"] != "unknown" {
 		t.Errorf("results valid? = %v", l.Results["valid?"])

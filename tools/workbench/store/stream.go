@@ -22,16 +22,17 @@ type HistoryWriter struct {
 	err    error // first write error
 }
 
-// CreateHistory creates dir/history.json and dir/history.txt.
+// CreateHistory creates the history files (history.json and its
+// history.txt view) in dir.
 func CreateHistory(dir string) (*HistoryWriter, error) {
-	jf, err := os.Create(filepath.Join(dir, "history.json"))
+	jf, err := os.Create(filepath.Join(dir, HistoryName))
 	if err != nil {
-		return nil, fmt.Errorf("history.json: %w", err)
+		return nil, fmt.Errorf("%s: %w", HistoryName, err)
 	}
-	tf, err := os.Create(filepath.Join(dir, "history.txt"))
+	tf, err := os.Create(filepath.Join(dir, HistoryTextName))
 	if err != nil {
 		jf.Close()
-		return nil, fmt.Errorf("history.txt: %w", err)
+		return nil, fmt.Errorf("%s: %w", HistoryTextName, err)
 	}
 	return &HistoryWriter{dir: dir, jf: jf, tf: tf, jw: bufio.NewWriterSize(jf, 64<<10), tw: bufio.NewWriterSize(tf, 64<<10)}, nil
 }
@@ -53,7 +54,7 @@ func (w *HistoryWriter) Add(op history.Op) {
 		}
 		b, err = json.Marshal(bad)
 		if err != nil {
-			w.err = fmt.Errorf("history.json: op %d: %w", op.Index, err)
+			w.err = fmt.Errorf("%s: op %d: %w", HistoryName, op.Index, err)
 			return
 		}
 	}
@@ -61,7 +62,7 @@ func (w *HistoryWriter) Add(op history.Op) {
 	w.jw.WriteByte('\n')
 	w.tw.WriteString(HistoryLine(op))
 	if err := w.tw.WriteByte('\n'); err != nil {
-		w.err = fmt.Errorf("history.txt: %w", err)
+		w.err = fmt.Errorf("%s: %w", HistoryTextName, err)
 	}
 }
 
@@ -94,12 +95,12 @@ func (w *HistoryWriter) Close() error {
 // json.Number (the checkers read them through history.Int/Float). ops is
 // how many ops the file holds, if known, so the history is allocated once.
 func LoadHistory(dir string, ops int) (history.History, error) {
-	f, err := os.Open(filepath.Join(dir, "history.json"))
+	f, err := os.Open(filepath.Join(dir, HistoryName))
 	if err != nil {
 		return nil, fmt.Errorf("load history: %w", err)
 	}
 	defer f.Close()
-	h, err := readHistory(f, ops)
+	h, _, err := readHistory(f, ops)
 	if err != nil {
 		return nil, fmt.Errorf("load history: %w", err)
 	}

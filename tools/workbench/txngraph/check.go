@@ -1,37 +1,50 @@
-// Package txngraph judges transactional histories over read/write registers
-// the way Elle's rw-register checker does: it infers dependencies between
-// committed transactions from the values they read and wrote (values are
+// Package txngraph judges Maelstrom's transactional histories
+// (txn-rw-register and txn-list-append) the way Elle, Maelstrom's checker,
+// does, and names what it finds as Elle names it: it infers dependencies
+// between transactions from the values they read and wrote (values are
 // unique per key), looks for cycles in that dependency graph and for
 // non-cycle anomalies (aborted and intermediate reads, internal
-// inconsistency, garbage reads, lost updates), and decides from the
-// consistency models under test which of them fail the run.
+// inconsistency, lost updates, and for lists incompatible orders,
+// duplicate elements and dirty updates), and decides from the consistency
+// models under test, by Elle's table of which model proscribes what, which
+// of them fail the run. docs/anomalies.md describes the names.
 //
-// Version order comes only from what the history proves: the initial nil
-// precedes every version, and a transaction that read v and then wrote v'
-// of the same key puts v before v' ("writes follow reads"). From it we get
-// ww (T1's version overwritten by T2), wr (T2 read T1's version) and rw
-// (T2 overwrote the version T1 read) edges; strict models add realtime or
-// process order. Cycles are found per strongly connected component
-// (Tarjan) with a breadth-first search for a short cycle of each type.
+// Version orders come only from what the history proves. For registers:
+// the initial nil precedes every version, and a transaction that read v
+// and then wrote v' of the same key puts v before v' (writes follow
+// reads); for lists, the longest read of a key. From them come ww (T2
+// overwrote T1's version), wr (T2 read T1's version) and rw (T2 overwrote
+// the version T1 read) edges; strict models add realtime order, session
+// models process order. Each strongly connected component (Tarjan) is
+// searched for each class of cycle in Elle's order, breadth-first, and a
+// cycle is named by its edges as Elle's explainer names them.
 package txngraph
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/edn"
 	"github.com/glomers/glomers/tools/workbench/history"
 )
 
-// Limits on how much a run's result holds and how long cycle search may
-// take. A cycle search that runs out of budget is reported as
-// cycle-search-timeout, which (as in Maelstrom) does not fail the run.
-const (
-	maxReported      = 32        // anomalies listed per type; all are counted
-	searchBudget     = 2_000_000 // edge visits per component and cycle type
-	totalSearchLimit = 60_000_000
+// maxReported bounds the anomalies listed per type; all are counted.
+const maxReported = 32
+
+// Budgets on cycle search, like Elle's one second per strongly connected
+// component. A component whose search runs out is reported as
+// cycle-search-timeout (with the types it had already searched) and, as in
+// Elle, gets one fallback cycle found by a plain depth-first walk, named
+// by its edges. The per-component budget counts edge visits, so that
+// results do not depend on the machine; the wall-clock limit over the
+// whole search only guards against pathological histories.
+var (
+	componentBudget = 4_000_000 // edge visits per component, all types
+	searchTimeLimit = 20 * time.Second
 )
 
 type kv struct{ k, v int64 }
@@ -44,7 +57,8 @@ type write struct {
 
 type analysis struct {
 	txns      []Txn
-	ok        []int   // vertex -> index into txns
+	ok        []int   // the ok txns (indices into txns)
+	vtx       []int   // graph vertex -> index into txns
 	vertexOf  []int32 // txn index -> vertex, or -1
 	extReads  []map[int64]version
 	extWrites []map[int64]int64
@@ -54,6 +68,9 @@ type analysis struct {
 	counts    map[string]int
 	g         *graph
 	lists     bool // list-append: values are list elements
+	// preferRead, if set, picks among a key's tied longest reads (tests
+	// use it to replay Elle's choices).
+	preferRead func(k int64, read []int64) bool
 }
 
 func (a *analysis) add(typ string, anomaly any) {
@@ -67,7 +84,11 @@ func (a *analysis) add(typ string, anomaly any) {
 // models (none means strict-serializable). The result has Elle's keys
 // (valid?, anomaly-types, anomalies, not, also-not) plus anomaly-counts
 // and first-error.
-func Check(h history.History, modelNames []string) checker.Result {
+//
+// Anomaly types Elle does not report under these models (see strict.go)
+// count too unless strictness is checker.AsMaelstrom; they are listed under
+// "strict" (or "strict-not-judged").
+func Check(h history.History, modelNames []string, strictness ...checker.Strictness) checker.Result {
 	prohibited, err := prohibitedBy(modelNames)
 	if err != nil {
 		return checker.Result{"valid?": checker.Unknown, "error": err.Error()}
@@ -77,22 +98,62 @@ func Check(h history.History, modelNames []string) checker.Result {
 	a.index()
 	a.checkReads()
 	a.checkDuplicates()
-	a.checkLostUpdates()
+	a.checkLostUpdates("w")
 	versionEdges := a.versionOrder()
 	process, realtime := needsEdges(prohibited)
 	a.buildGraph(versionEdges, process, realtime)
 	timeouts := a.findCycles()
+	// Maelstrom's txn-rw-register wraps Elle's checker to drop
+	// cycle-search-timeout from the anomaly types (searches there time
+	// out often and concern G2 only); the timeouts stay in the result.
+	return a.result(prohibited, parseErrs, timeouts, false, strictTypes(modelNames), strictnessOf(strictness))
+}
 
-	return a.result(prohibited, parseErrs, timeouts)
+func strictnessOf(s []checker.Strictness) checker.Strictness {
+	if len(s) > 0 {
+		return s[len(s)-1]
+	}
+	return checker.Strict
 }
 
 // result assembles the verdict from the anomalies found.
-func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeouts []any) checker.Result {
+//
+// As in Elle, the prohibited anomalies make the run invalid; the "unknown"
+// ones (empty-transaction-graph, and cycle-search-timeout when
+// timeoutIsType) are reported too and make it unknown if nothing else is
+// wrong. Maelstrom's rw-register wrapper instead treats any reported type
+// as invalid, which the caller gets by leaving timeouts out of the types.
+// Strict types (strict.go) count unless s is checker.AsMaelstrom.
+func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeouts []any, timeoutIsType bool, strict map[string]bool, s checker.Strictness) checker.Result {
 	res := checker.Result{}
+	if timeoutIsType && len(timeouts) > 0 {
+		a.counts[CycleTimeout] = len(timeouts)
+		a.anomalies[CycleTimeout] = timeouts
+	}
+	// Cycle-exists anomalies are a fallback: keep only those no reported
+	// named anomaly already explains.
+	var named []string
+	for t := range a.counts {
+		if !isCycleExists(t) && (prohibited[t] || t == EmptyGraph || t == CycleTimeout) {
+			named = append(named, t)
+		}
+	}
+	impossible := impossibleModels(named)
+	for t := range a.counts {
+		if isCycleExists(t) && (!prohibited[t] || impossible[strings.TrimSuffix(t, "-cycle-exists")]) {
+			delete(a.counts, t)
+			delete(a.anomalies, t)
+		}
+	}
 	var found, reportable []string
+	bad := false
 	for t := range a.counts {
 		found = append(found, t)
-		if prohibited[t] || t == EmptyGraph {
+		switch {
+		case prohibited[t]:
+			reportable = append(reportable, t)
+			bad = true
+		case t == EmptyGraph || t == CycleTimeout:
 			reportable = append(reportable, t)
 		}
 	}
@@ -116,25 +177,35 @@ func (a *analysis) result(prohibited map[string]bool, parseErrs []error, timeout
 		counts[t] = n
 	}
 	res["anomaly-counts"] = counts
+	reportable = judgeStrict(res, reportable, strict, s)
 	if len(reportable) == 0 {
 		res["valid?"] = checker.Valid
 		return res
 	}
-	// Elle would say :unknown for an empty graph alone; Maelstrom's wrapper
-	// turns any remaining anomaly type into false, and so do we.
 	res["valid?"] = checker.Invalid
-	types := make([]edn.Keyword, len(reportable))
+	bad = false
+	for _, t := range reportable {
+		bad = bad || prohibited[t]
+	}
+	if !bad && timeoutIsType {
+		res["valid?"] = checker.Unknown
+	}
+	sorted := slices.Sorted(slices.Values(reportable))
+	types := make([]edn.Keyword, len(sorted))
 	anomalies := map[string]any{}
-	for i, t := range reportable {
+	for i, t := range sorted {
 		types[i] = edn.Keyword(t)
 		anomalies[t] = a.anomalies[t]
 	}
 	res["anomaly-types"] = types
 	res["anomalies"] = anomalies
+	if s == checker.AsMaelstrom {
+		found = slices.DeleteFunc(found, func(t string) bool { return strict[t] })
+	}
 	not, alsoNot := boundary(found)
 	res["not"] = keywords(not)
 	res["also-not"] = keywords(alsoNot)
-	res["first-error"] = a.firstError(reportable)
+	res["first-error"] = a.firstError(reportable, strict)
 	return res
 }
 
@@ -170,6 +241,7 @@ func (a *analysis) index() {
 			}
 		}
 	}
+	a.vtx = a.ok
 	a.extReads = make([]map[int64]version, len(a.ok))
 	a.extWrites = make([]map[int64]int64, len(a.ok))
 	for vtx, i := range a.ok {
@@ -186,68 +258,6 @@ func (a *analysis) index() {
 		}
 		a.extReads[vtx], a.extWrites[vtx] = reads, writes
 	}
-}
-
-// checkReads looks at every read of every ok txn: against the txn's own
-// earlier accesses (internal), and against who wrote the value read
-// (garbage, G1a, G1b).
-func (a *analysis) checkReads() {
-	for _, i := range a.ok {
-		t := a.txns[i]
-		state := map[int64]version{}
-		internalDone := false
-		for j, m := range t.Mops {
-			if m.F == "w" {
-				state[m.Key] = version{value: m.Value}
-				continue
-			}
-			if m.Raw != nil {
-				a.add(GarbageRead, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m)})
-				continue
-			}
-			// Like Elle, an earlier nil read says nothing: the key may
-			// have been created since by someone else.
-			if s, ok := state[m.Key]; ok && !s.initial && (m.Nil || s.value != m.Value) && !internalDone {
-				a.add(Internal, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m),
-					"expected": renderVersion(s)})
-				internalDone = true
-			}
-			state[m.Key] = version{m.Value, m.Nil}
-			if m.Nil {
-				continue
-			}
-			ws := a.writes[kv{m.Key, m.Value}]
-			if len(ws) == 0 {
-				a.add(GarbageRead, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m)})
-				continue
-			}
-			for _, w := range ws {
-				wt := a.txns[w.txn]
-				switch {
-				case w.txn == i:
-					// Reading a value this txn only writes later.
-					if !internalDone && laterWrite(t.Mops, j, m) {
-						a.add(Internal, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m),
-							"expected": "a value written before this read"})
-						internalDone = true
-					}
-				case wt.Type == history.Fail:
-					a.add(G1a, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m), "writer": a.renderTxn(w.txn)})
-				case w.intermediate:
-					a.add(G1b, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m), "writer": a.renderTxn(w.txn)})
-				}
-			}
-		}
-	}
-}
-
-func laterWrite(mops []Mop, j int, r Mop) bool {
-	for _, m := range mops[j+1:] {
-		if m.F == "w" && m.Key == r.Key && m.Value == r.Value {
-			return true
-		}
-	}
-	return false
 }
 
 func (a *analysis) checkDuplicates() {
@@ -269,165 +279,13 @@ func (a *analysis) checkDuplicates() {
 	}
 }
 
-// checkLostUpdates finds ok txns that read the same version of a key and
-// both wrote that key: whichever came second lost the first's update.
-func (a *analysis) checkLostUpdates() {
-	type kver struct {
-		k int64
-		v version
-	}
-	groups := map[kver][]int32{}
-	var order []kver
-	for vtx := range a.ok {
-		for k, r := range a.extReads[vtx] {
-			if _, w := a.extWrites[vtx][k]; w {
-				kv := kver{k, r}
-				if groups[kv] == nil {
-					order = append(order, kv)
-				}
-				groups[kv] = append(groups[kv], int32(vtx))
-			}
-		}
-	}
-	sort.Slice(order, func(i, j int) bool { return groups[order[i]][0] < groups[order[j]][0] })
-	for _, kv := range order {
-		vs := groups[kv]
-		if len(vs) < 2 {
-			continue
-		}
-		var txns []any
-		for _, v := range vs {
-			txns = append(txns, a.renderTxn(a.ok[v]))
-		}
-		a.add(LostUpdate, map[string]any{"key": kv.k, "value": renderVersion(kv.v), "txns": txns})
-	}
-}
-
-// versionOrder infers, per key, which versions directly follow which from
-// writes-follow-reads. A key whose inferred order has a cycle is reported
-// and its order ignored, since no order can be built from it.
-func (a *analysis) versionOrder() map[int64][][2]int64 {
-	edges := map[int64][][2]int64{}
-	for vtx := range a.ok {
-		for k, r := range a.extReads[vtx] {
-			if w, ok := a.extWrites[vtx][k]; ok && !r.initial && r.value != w {
-				edges[k] = append(edges[k], [2]int64{r.value, w})
-			}
-		}
-	}
-	for k, es := range edges {
-		if cyc := versionCycle(es); cyc != nil {
-			a.add(CyclicVersion, map[string]any{"key": k, "scc": cyc})
-			delete(edges, k)
-		}
-	}
-	return edges
-}
-
-// versionCycle returns the values of some cyclic component of the version
-// graph es, or nil if it is acyclic.
-func versionCycle(es [][2]int64) []int64 {
-	ids := map[int64]int32{}
-	var vals []int64
-	id := func(v int64) int32 {
-		if i, ok := ids[v]; ok {
-			return i
-		}
-		ids[v] = int32(len(vals))
-		vals = append(vals, v)
-		return ids[v]
-	}
-	type e struct{ u, v int32 }
-	var list []e
-	for _, x := range es {
-		list = append(list, e{id(x[0]), id(x[1])})
-	}
-	g := newGraph(len(vals))
-	for _, x := range list {
-		g.link(x.u, x.v, relWW, why{})
-	}
-	g.freeze()
-	all := make([]int32, len(vals))
-	for i := range all {
-		all[i] = int32(i)
-	}
-	comp := make([]int32, len(vals))
-	sccs := g.sccs(all, func(int32) bool { return true }, relWW, comp)
-	if len(sccs) == 0 {
-		return nil
-	}
-	var out []int64
-	for _, v := range sccs[0] {
-		out = append(out, vals[v])
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
-
-func (a *analysis) buildGraph(versionEdges map[int64][][2]int64, process, realtime bool) {
-	g := newGraph(len(a.ok))
-	a.g = g
-	writers := map[kv][]int32{}          // ext writes of ok txns
-	readers := map[kv][]int32{}          // ext reads of non-nil versions
-	nilReaders := map[int64][]int32{}    // ext reads of nil
-	keyWriters := map[int64][]kvWriter{} // every ext write of a key
-	for vtx := range a.ok {
-		v := int32(vtx)
-		for k, w := range a.extWrites[vtx] {
-			writers[kv{k, w}] = append(writers[kv{k, w}], v)
-			keyWriters[k] = append(keyWriters[k], kvWriter{v, w})
-		}
-		for k, r := range a.extReads[vtx] {
-			if r.initial {
-				nilReaders[k] = append(nilReaders[k], v)
-			} else {
-				readers[kv{k, r.value}] = append(readers[kv{k, r.value}], v)
-			}
-		}
-	}
-	// wr: the one writer of a version precedes each reader. With several
-	// writers (duplicates, reported separately) the order is ambiguous.
-	for x, rs := range readers {
-		if ws := writers[x]; len(ws) == 1 {
-			for _, r := range rs {
-				g.link(ws[0], r, relWR, why{key: x.k, from: version{value: x.v}})
-			}
-		}
-	}
-	// nil precedes every version: whoever read nil precedes (rw) every
-	// writer of that key.
-	for k, rs := range nilReaders {
-		for _, r := range rs {
-			for _, w := range keyWriters[k] {
-				g.link(r, w.vtx, relRW, why{key: k, from: version{initial: true}, to: version{value: w.value}})
-			}
-		}
-	}
-	for k, es := range versionEdges {
-		for _, e := range es {
-			from, to := kv{k, e[0]}, kv{k, e[1]}
-			w := why{key: k, from: version{value: e[0]}, to: version{value: e[1]}}
-			for _, t2 := range writers[to] {
-				for _, t1 := range writers[from] {
-					g.link(t1, t2, relWW, w)
-				}
-				for _, t1 := range readers[from] {
-					g.link(t1, t2, relRW, w)
-				}
-			}
-		}
-	}
-	a.orderEdges(g, process, realtime)
-	g.freeze()
-}
-
 // orderEdges adds the edges that come from the order txns ran in rather
 // than from the values they saw, as the consistency models need them:
 // each process's txns in sequence, and realtime precedence.
 func (a *analysis) orderEdges(g *graph, process, realtime bool) {
 	if process {
 		last := map[int]int32{}
-		for vtx, i := range a.ok {
+		for vtx, i := range a.vtx {
 			p := a.txns[i].Process
 			if prev, ok := last[p]; ok {
 				g.link(prev, int32(vtx), relProcess, why{})
@@ -455,13 +313,15 @@ func (a *analysis) realtimeEdges(g *graph) {
 		invoke bool
 	}
 	var events []event
-	for vtx, i := range a.ok {
+	for vtx, i := range a.vtx {
 		t := a.txns[i]
+		// An info txn never completes (CompletePos is the history's
+		// end): it can follow others in real time, never precede them.
 		events = append(events, event{t.InvokePos, int32(vtx), true}, event{t.CompletePos, int32(vtx), false})
 	}
 	sort.Slice(events, func(i, j int) bool { return events[i].pos < events[j].pos })
 	frontier := map[int32]bool{}
-	preds := make([][]int32, len(a.ok)) // frontier when each txn was invoked
+	preds := make([][]int32, len(a.vtx)) // frontier when each txn was invoked
 	for _, e := range events {
 		if e.invoke {
 			for f := range frontier {
@@ -478,13 +338,59 @@ func (a *analysis) realtimeEdges(g *graph) {
 	}
 }
 
+// cycleSpec is one cycle anomaly to search for: which relationships its
+// edges may carry, and what else the cycle must have.
+type cycleSpec struct {
+	name  string
+	c     constraint
+	start uint8 // relationship of the edge each candidate cycle starts on
+	typed bool  // the cycle found must classify as name (Elle's :type)
+}
+
+// cycleSpecs lists the cycle anomalies in Elle's search order: by depth in
+// the implication and severity graphs, then by name, so data cycles come
+// before process ones and those before realtime ones.
+var cycleSpecs = func() []cycleSpec {
+	var out []cycleSpec
+	for _, v := range []struct {
+		suffix string
+		rel    uint8
+	}{{variantNone, 0}, {variantProcess, relProcess}, {variantRealtime, relRealtime}} {
+		base := []cycleSpec{
+			{name: G0, c: constraint{rels: relWW, maxRW: 0}, start: relWW},
+			{name: G1c, c: constraint{rels: relWW | relWR, maxRW: 0}, start: relWR},
+			{name: GSingleItem, c: constraint{rels: relData, minRW: 1, maxRW: 1}, start: relRW, typed: true},
+			{name: GNonadjacentItem, c: constraint{rels: relData, minRW: 2, maxRW: -1, nonadjacent: true}, start: relRW, typed: true},
+			{name: G2Item, c: constraint{rels: relData, minRW: 2, maxRW: -1}, start: relRW, typed: true},
+		}
+		for _, s := range base {
+			s.name += v.suffix
+			if v.rel != 0 {
+				// Variant cycles start on their process/realtime edge so
+				// that every cycle found has one.
+				s.c.rels |= v.rel
+				s.start = v.rel
+			}
+			out = append(out, s)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		di, dj := anomalyDepth[out[i].name], anomalyDepth[out[j].name]
+		if di != dj {
+			return di < dj
+		}
+		return out[i].name < out[j].name
+	})
+	return out
+}()
+
 // findCycles searches each strongly connected component of the whole graph
-// for cycles of each type, most severe first, skipping types implied by
-// one already found there. It returns descriptions of searches that ran out
-// of budget.
+// for each cycle anomaly in turn, skipping those implied by one already
+// found there, as Elle does. It returns descriptions of the searches that
+// ran out of budget.
 func (a *analysis) findCycles() []any {
 	g := a.g
-	if g.n > 0 && len(g.tgt) == 0 {
+	if g.n == 0 || !g.touched {
 		a.add(EmptyGraph, true)
 		return nil
 	}
@@ -503,6 +409,7 @@ func (a *analysis) findCycles() []any {
 	s := newSearcher(g)
 	sub := make([]int32, g.n)
 	var timeouts []any
+	deadline := time.Now().Add(searchTimeLimit)
 	for ci, scc := range sccs {
 		inSCC := func(v int32) bool { return comp[v] == int32(ci) }
 		hasRel := uint8(0)
@@ -513,54 +420,103 @@ func (a *analysis) findCycles() []any {
 				}
 			}
 		}
-		foundAt := map[[2]int]bool{} // (base index, variant index) found
-		implied := func(bi, vi int) bool {
-			for f := range foundAt {
-				if f[0] <= bi && f[1] <= vi {
-					return true
-				}
-			}
-			return false
-		}
-		for vi, variant := range variants {
-			var vrel uint8
-			switch variant {
-			case variantProcess:
-				vrel = relProcess
-			case variantRealtime:
-				vrel = relRealtime
-			}
-			if vrel != 0 && hasRel&vrel == 0 {
+		a.cycleExists(scc, inSCC, sub)
+		budget := s.visited + componentBudget
+		redundant := map[string]bool{}
+		var searched, found []string
+		for _, spec := range cycleSpecs {
+			if redundant[spec.name] || hasRel&spec.start == 0 {
 				continue
 			}
-			for bi, base := range cycleBase {
-				if implied(bi, vi) {
-					continue
+			searched = append(searched, spec.name)
+			steps, complete := a.searchComponent(s, scc, inSCC, sub, spec.c, spec.start, budget)
+			if !complete || time.Now().After(deadline) {
+				timeouts = append(timeouts, a.timeout(spec.name, searched[:len(searched)-1], found, len(scc)))
+				if fb := fallbackCycle(g, scc, inSCC); fb != nil {
+					fb = a.relabel(fb)
+					typ := classify(fb)
+					a.add(typ, a.renderCycle(typ, fb))
 				}
-				if s.visited > totalSearchLimit {
-					timeouts = append(timeouts, map[string]any{"type": edn.Keyword(base + variant), "scc-size": len(scc)})
-					continue
-				}
-				c, startRel := cycleSpec(base, vrel)
-				if hasRel&startRel == 0 {
-					continue
-				}
-				steps, complete := a.searchComponent(s, scc, inSCC, sub, c, startRel)
-				if steps == nil {
-					if !complete {
-						timeouts = append(timeouts, map[string]any{"type": edn.Keyword(base + variant), "scc-size": len(scc)})
-					}
-					continue
-				}
-				typ := classify(steps)
-				a.add(typ, a.renderCycle(typ, steps))
-				fb, fv := typeIndex(typ)
-				foundAt[[2]int{fb, fv}] = true
-				foundAt[[2]int{bi, vi}] = true
+				break
+			}
+			if steps == nil {
+				continue
+			}
+			steps = a.relabel(steps)
+			typ := classify(steps)
+			if spec.typed && typ != spec.name {
+				// Elle's search for a typed anomaly accepts only a cycle
+				// its explainer names the same.
+				continue
+			}
+			a.add(typ, a.renderCycle(typ, steps))
+			found = append(found, typ)
+			for x := range impliedBy([]string{spec.name}) {
+				redundant[x] = true
 			}
 		}
 	}
 	return timeouts
+}
+
+// fallbackCycle walks depth-first from the component's first vertex,
+// always to the first successor not yet on the walk, until it reaches one
+// that is: any cycle, as Elle's fallback after a timeout. Each edge is
+// labelled by the first relationship it carries, data ones first.
+func fallbackCycle(g *graph, scc []int32, in func(int32) bool) []step {
+	start := minOf(scc)
+	onPath := map[int32]int{start: 0}
+	path := []int32{start}
+	var rels []uint8
+	for {
+		u := path[len(path)-1]
+		next, rel := int32(-1), uint8(0)
+		for i := g.off[u]; i < g.off[u+1]; i++ {
+			w := g.tgt[i]
+			if !in(w) {
+				continue
+			}
+			if j, ok := onPath[w]; ok {
+				// Close the loop at w.
+				var steps []step
+				for k := j; k < len(path)-1; k++ {
+					steps = append(steps, step{from: path[k], to: path[k+1], rel: rels[k]})
+				}
+				return append(steps, step{from: u, to: w, rel: firstRel(g.mask[i])})
+			}
+			if next < 0 {
+				next, rel = w, firstRel(g.mask[i])
+			}
+		}
+		if next < 0 {
+			return nil // not strongly connected after all
+		}
+		onPath[next] = len(path)
+		path = append(path, next)
+		rels = append(rels, rel)
+	}
+}
+
+func firstRel(m uint8) uint8 {
+	for _, r := range []uint8{relWW, relWR, relRW, relProcess, relRealtime} {
+		if m&r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+// timeout describes a component whose search ran out of budget while
+// looking for typ, like Elle's cycle-search-timeout anomaly.
+func (a *analysis) timeout(typ string, searched, found []string, size int) map[string]any {
+	var absent []edn.Keyword
+	for _, t := range searched {
+		if !slices.Contains(found, t) {
+			absent = append(absent, edn.Keyword(t))
+		}
+	}
+	return map[string]any{"type": edn.Keyword(CycleTimeout), "anomaly-spec-type": edn.Keyword(typ),
+		"does-not-contain": absent, "scc-size": size}
 }
 
 func minOf(vs []int32) int32 {
@@ -571,40 +527,13 @@ func minOf(vs []int32) int32 {
 	return m
 }
 
-// cycleSpec says which cycles count as the given type and which
-// relationship the first edge of such a cycle can be chosen from.
-func cycleSpec(base string, vrel uint8) (constraint, uint8) {
-	var c constraint
-	var start uint8
-	switch base {
-	case G0:
-		c, start = constraint{rels: relWW, maxRW: 0}, relWW
-	case G1c:
-		c, start = constraint{rels: relWW | relWR, maxRW: 0}, relWR
-	case GSingle:
-		c, start = constraint{rels: relWW | relWR | relRW, minRW: 1, maxRW: 1}, relRW
-	case GNonadjacent:
-		c, start = constraint{rels: relData, minRW: 2, maxRW: -1, nonadjacent: true}, relRW
-	case G2Item:
-		c, start = constraint{rels: relData, minRW: 2, maxRW: -1}, relRW
-	}
-	if vrel != 0 {
-		// Variant cycles start on their process/realtime edge so that
-		// every cycle found needs one.
-		c.rels |= vrel
-		start = vrel
-	}
-	return c, start
-}
-
 // searchComponent looks for one cycle meeting c inside a component. It
 // narrows to the sub-components of the relationships c may use, then tries
 // each start edge whose ends share a sub-component, until one closes into
 // an acceptable cycle or the budget runs out.
-func (a *analysis) searchComponent(s *searcher, scc []int32, inSCC func(int32) bool, sub []int32, c constraint, start uint8) ([]step, bool) {
+func (a *analysis) searchComponent(s *searcher, scc []int32, inSCC func(int32) bool, sub []int32, c constraint, start uint8, budget int) ([]step, bool) {
 	g := a.g
 	subs := g.sccs(scc, inSCC, c.rels|start, sub)
-	budget := s.visited + searchBudget
 	for si := range subs {
 		in := func(v int32) bool { return inSCC(v) && sub[v] == int32(si) }
 		for _, u := range subs[si] {
@@ -626,9 +555,36 @@ func (a *analysis) searchComponent(s *searcher, scc []int32, inSCC func(int32) b
 	return nil, true
 }
 
-// classify names a cycle by its edges, as Elle's cycle explainer does.
+// relabel names each step of a cycle by the relationship Elle's explainer
+// would give it when an edge carries several: its data explainers come
+// before the process or realtime one, and among them list-append tries ww,
+// wr, rw in turn while rw-register tries wr before ww and rw. The cycle's
+// class follows from these labels, so a search that used an edge for its rw
+// can find a cycle Elle calls something else.
+func (a *analysis) relabel(steps []step) []step {
+	order := []uint8{relWR, relWW, relRW, relProcess, relRealtime}
+	if a.lists {
+		order = []uint8{relWW, relWR, relRW, relProcess, relRealtime}
+	}
+	out := make([]step, len(steps))
+	for i, st := range steps {
+		out[i] = st
+		m := a.g.maskOf(st.from, st.to)
+		for _, r := range order {
+			if m&r != 0 {
+				out[i].rel = r
+				break
+			}
+		}
+	}
+	return out
+}
+
+// classify names a cycle by its edges, as Elle's cycle explainer does:
+// by its rw edges (none: G0 or G1c; one: G-single-item; several:
+// G-nonadjacent-item unless two are adjacent, then G2-item), suffixed
+// -realtime or -process if it has such an edge.
 func classify(steps []step) string {
-	// ww edges need no count: a cycle of nothing else is G0, the default.
 	var wr, rw, proc, rt int
 	adjacentRW := false
 	for i, st := range steps {
@@ -649,11 +605,11 @@ func classify(steps []step) string {
 	var base string
 	switch {
 	case rw == 1:
-		base = GSingle
+		base = GSingleItem
 	case rw > 1 && adjacentRW:
 		base = G2Item
 	case rw > 1:
-		base = GNonadjacent
+		base = GNonadjacentItem
 	case wr > 0:
 		base = G1c
 	default:
@@ -668,24 +624,8 @@ func classify(steps []step) string {
 	return base
 }
 
-func typeIndex(typ string) (int, int) {
-	vi := 0
-	for i, v := range variants {
-		if v != "" && strings.HasSuffix(typ, v) {
-			vi = i
-			typ = strings.TrimSuffix(typ, v)
-		}
-	}
-	for i, b := range cycleBase {
-		if b == typ {
-			return i, vi
-		}
-	}
-	return len(cycleBase), vi
-}
-
 // firstError describes the first reportable anomaly in one line.
-func (a *analysis) firstError(types []string) string {
+func (a *analysis) firstError(types []string, strict map[string]bool) string {
 	for _, t := range types {
 		list := a.anomalies[t]
 		if len(list) == 0 {
@@ -695,10 +635,14 @@ func (a *analysis) firstError(types []string) string {
 			continue
 		}
 		m, _ := list[0].(map[string]any)
-		if expl, ok := m["explanation"].(string); ok {
-			return fmt.Sprintf("%s (%d found): %s", t, a.counts[t], strings.ReplaceAll(expl, "\n", " "))
+		label := t
+		if strict[t] {
+			label += " [strict]"
 		}
-		return fmt.Sprintf("%s (%d found): %s", t, a.counts[t], describe(m))
+		if expl, ok := m["explanation"].(string); ok {
+			return fmt.Sprintf("%s (%d found): %s", label, a.counts[t], strings.ReplaceAll(expl, "\n", " "))
+		}
+		return fmt.Sprintf("%s (%d found): %s", label, a.counts[t], describe(m))
 	}
 	return ""
 }

@@ -54,6 +54,11 @@ type graph struct {
 	build map[uint64]uint8
 	whys  map[edgeKey]why
 
+	// touched records that some relationship was inferred, even one a
+	// txn has with itself: Elle's graph keeps such a txn as a vertex, and
+	// reports an empty transaction graph only when it has no vertex.
+	touched bool
+
 	off    []int32 // out-edges of u are tgt[off[u]:off[u+1]]
 	tgt    []int32
 	mask   []uint8
@@ -66,6 +71,7 @@ func newGraph(n int) *graph {
 
 // link adds a relationship; self-edges carry no information and are dropped.
 func (g *graph) link(u, v int32, rel uint8, w why) {
+	g.touched = true
 	if u == v {
 		return
 	}

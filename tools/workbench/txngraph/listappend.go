@@ -2,16 +2,11 @@ package txngraph
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/history"
-)
-
-// List-append anomalies, as Elle names them.
-const (
-	IncompatibleOrder = "incompatible-order"
-	DuplicateElements = "duplicate-elements"
 )
 
 // ParseAppendMops reads a txn-list-append value: ["r", k, [e…] | null]
@@ -55,25 +50,34 @@ func ParseAppendMops(v any) ([]Mop, error) {
 	})
 }
 
-// CheckListAppend judges a txn-list-append history like Elle's list-append
-// checker: each key's version order is the longest list read (every other
-// read must be a prefix of it), appends of consecutive elements give ww
-// edges, the appender of a read list's last element precedes the reader
-// (wr), and a reader precedes whoever appended the element after what it
-// saw (rw).
-func CheckListAppend(h history.History, modelNames []string) checker.Result {
+// CheckListAppend judges a txn-list-append history as Elle's list-append
+// checker does. Each key's version order is the longest list read of it
+// (every read must be a prefix of the next longer one, else the key has an
+// incompatible-order). Over the ok
+// and info txns, each append depends (ww) on the appender of the element
+// just before it in that order and (rw) on every txn that read the list
+// ending there, and each read depends (wr) on the appender of its last
+// element. An append never read follows the last element known.
+func CheckListAppend(h history.History, modelNames []string, strictness ...checker.Strictness) checker.Result {
+	return checkListAppend(h, modelNames, nil, strictnessOf(strictness))
+}
+
+func checkListAppend(h history.History, modelNames []string, prefer func(int64, []int64) bool, s checker.Strictness) checker.Result {
 	prohibited, err := prohibitedBy(modelNames)
 	if err != nil {
 		return checker.Result{"valid?": checker.Unknown, "error": err.Error()}
 	}
 	txns, parseErrs := appendTxns(h)
-	a := &analysis{txns: txns, anomalies: map[string][]any{}, counts: map[string]int{}, lists: true}
+	a := &analysis{txns: txns, anomalies: map[string][]any{}, counts: map[string]int{}, lists: true, preferRead: prefer}
 	a.vertexOf = make([]int32, len(txns))
 	for i, t := range txns {
 		a.vertexOf[i] = -1
 		if t.Type == history.OK {
-			a.vertexOf[i] = int32(len(a.ok))
 			a.ok = append(a.ok, i)
+		}
+		if t.Type != history.Fail {
+			a.vertexOf[i] = int32(len(a.vtx))
+			a.vtx = append(a.vtx, i)
 		}
 	}
 	// Who appended each element, and whether it was that txn's last
@@ -94,32 +98,35 @@ func CheckListAppend(h history.History, modelNames []string) checker.Result {
 		}
 	}
 	a.checkDuplicates()
-	orders := a.listChecks()
+	a.listChecks()
+	orders := a.appendOrders(a.vtx, true)
+	// Elle looks for dirty updates in orders built from every txn,
+	// failed ones included.
+	all := make([]int, len(txns))
+	for i := range all {
+		all[i] = i
+	}
+	a.checkDirtyUpdates(a.appendOrders(all, false))
+	a.checkLostUpdates("append")
 	process, realtime := needsEdges(prohibited)
 	a.listGraph(orders, process, realtime)
 	timeouts := a.findCycles()
-	return a.result(prohibited, parseErrs, timeouts)
+	return a.result(prohibited, parseErrs, timeouts, true, strictTypes(modelNames), s)
 }
 
 func appendTxns(h history.History) ([]Txn, []error) { return pairTxns(h, ParseAppendMops) }
 
-// listChecks finds the per-key orders and the anomalies visible in single
-// reads: garbage, aborted (G1a) and intermediate (G1b) reads, duplicates,
-// incompatible orders, and reads that contradict the txn's own appends.
-func (a *analysis) listChecks() map[int64][]int64 {
-	longest := map[int64][]int64{}
+// listChecks finds the anomalies visible in single reads: garbage,
+// aborted (G1a) and intermediate (G1b) reads, duplicate elements, and
+// reads that contradict the txn's own appends (internal).
+func (a *analysis) listChecks() {
 	for _, i := range a.ok {
 		t := a.txns[i]
-		own := map[int64][]int64{}  // appends so far, per key
-		seen := map[int64][]int64{} // last read, per key
-		known := map[int64]bool{}   // whether seen holds the whole list
+		state := map[int64]expected{}
 		internalDone := false
 		for _, m := range t.Mops {
 			if m.F == "append" {
-				own[m.Key] = append(own[m.Key], m.Value)
-				if known[m.Key] {
-					seen[m.Key] = append(append([]int64(nil), seen[m.Key]...), m.Value)
-				}
+				state[m.Key] = state[m.Key].then(m.Value)
 				continue
 			}
 			if m.Raw != nil {
@@ -127,16 +134,24 @@ func (a *analysis) listChecks() map[int64][]int64 {
 				continue
 			}
 			list := m.List
-			if !internalDone && !internallyConsistent(list, seen[m.Key], known[m.Key], own[m.Key]) {
-				a.add(Internal, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m)})
+			if exp := state[m.Key]; !internalDone && !exp.admits(m) {
+				a.add(Internal, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m), "expected": exp.render()})
 				internalDone = true
 			}
-			seen[m.Key], known[m.Key], own[m.Key] = list, true, nil
+			if m.Nil {
+				state[m.Key] = expected{kind: expectNil}
+			} else {
+				state[m.Key] = expected{kind: expectList, list: list}
+			}
 			dup := map[int64]bool{}
+			dupDone := false
 			for _, e := range list {
 				if dup[e] {
-					a.add(DuplicateElements, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m), "element": e})
-					break
+					if !dupDone {
+						a.add(DuplicateElements, map[string]any{"op": a.renderTxn(i), "mop": renderMop(m), "element": e})
+						dupDone = true
+					}
+					continue
 				}
 				dup[e] = true
 				ws := a.writes[kv{m.Key, e}]
@@ -157,114 +172,249 @@ func (a *analysis) listChecks() map[int64][]int64 {
 					}
 				}
 			}
-			if len(list) > len(longest[m.Key]) {
-				longest[m.Key] = list
-			}
 		}
 	}
-	// Every read must be a prefix of the longest read of its key.
-	bad := map[int64]bool{}
-	for _, i := range a.ok {
+}
+
+// appendOrders computes each key's version order from the non-empty lists
+// the given txns read (a key they append exactly once has just that
+// element), and, if report, reports keys whose reads are not all prefixes
+// of one another as incompatible-order.
+func (a *analysis) appendOrders(txns []int, report bool) map[int64][]int64 {
+	reads := map[int64][][]int64{}
+	type keyRead struct {
+		k  int64
+		id valueID
+	}
+	seen := map[keyRead]bool{}
+	appends := map[int64][]int64{}
+	for _, i := range txns {
 		for _, m := range a.txns[i].Mops {
-			if m.F != "r" || m.List == nil || bad[m.Key] {
-				continue
-			}
-			l := longest[m.Key]
-			for j, e := range m.List {
-				if j >= len(l) || l[j] != e {
-					a.add(IncompatibleOrder, map[string]any{"key": m.Key, "values": []any{m.List, l}})
-					bad[m.Key] = true
-					break
+			switch {
+			case m.F == "append":
+				appends[m.Key] = append(appends[m.Key], m.Value)
+			case m.F == "r" && len(m.List) > 0:
+				id := keyRead{m.Key, readID(m)}
+				if !seen[id] {
+					seen[id] = true
+					reads[m.Key] = append(reads[m.Key], m.List)
 				}
 			}
 		}
 	}
-	for k := range bad {
-		delete(longest, k)
-	}
-	return longest
-}
-
-// internallyConsistent: a read must show the txn's earlier read followed
-// by its appends since, or, if it has not read the key, end with its
-// appends.
-func internallyConsistent(list, seen []int64, known bool, own []int64) bool {
-	if known {
-		if len(list) != len(seen) {
-			return false
+	for k, es := range appends {
+		if len(es) == 1 {
+			reads[k] = [][]int64{es}
 		}
-		for i := range list {
-			if list[i] != seen[i] {
-				return false
+	}
+	keys := make([]int64, 0, len(reads))
+	for k := range reads {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	orders := map[int64][]int64{}
+	for _, k := range keys {
+		vs := slices.Clone(reads[k])
+		sort.SliceStable(vs, func(i, j int) bool {
+			if len(vs[i]) != len(vs[j]) {
+				return len(vs[i]) < len(vs[j])
+			}
+			return slices.Compare(vs[i], vs[j]) < 0
+		})
+		for j := 1; j < len(vs); j++ {
+			if report && !isPrefix(vs[j-1], vs[j]) {
+				a.add(IncompatibleOrder, map[string]any{"key": k, "values": []any{vs[j-1], vs[j]}})
+				break
 			}
 		}
-		return true
-	}
-	if len(list) < len(own) {
-		return false
-	}
-	tail := list[len(list)-len(own):]
-	for i := range own {
-		if tail[i] != own[i] {
-			return false
+		// Elle takes the longest read as the order. Of several (reads
+		// that disagree), it takes whichever its hash set of reads yields
+		// last, an order we do not reproduce; we take the first read in
+		// the history, so on such keys the edges can differ from Elle's.
+		longest := reads[k][0]
+		for _, v := range reads[k] {
+			if len(v) > len(longest) || len(v) == len(longest) && a.preferRead != nil && a.preferRead(k, v) {
+				longest = v
+			}
 		}
+		orders[k] = distinct(longest)
 	}
-	return true
+	return orders
 }
 
-func (a *analysis) listGraph(orders map[int64][]int64, process, realtime bool) {
-	g := newGraph(len(a.ok))
-	a.g = g
-	okAppender := func(k, e int64) (int32, bool) {
-		ws := a.writes[kv{k, e}]
-		if len(ws) != 1 {
-			return -1, false
+func isPrefix(a, b []int64) bool {
+	return len(a) <= len(b) && slices.Equal(a, b[:len(a)])
+}
+
+func distinct(xs []int64) []int64 {
+	seen := map[int64]bool{}
+	out := make([]int64, 0, len(xs))
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
 		}
-		v := a.vertexOf[ws[0].txn]
-		return v, v >= 0
 	}
+	return out
+}
+
+// checkDirtyUpdates walks each key's version order looking for an element
+// appended by a failed txn that is followed by one appended by an ok txn:
+// the committed txn built on state that was rolled back.
+func (a *analysis) checkDirtyUpdates(orders map[int64][]int64) {
 	keys := make([]int64, 0, len(orders))
 	for k := range orders {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	for _, k := range keys {
-		order := orders[k]
-		for i := 1; i < len(order); i++ {
-			u, ok1 := okAppender(k, order[i-1])
-			v, ok2 := okAppender(k, order[i])
-			if ok1 && ok2 {
-				g.link(u, v, relWW, why{key: k, from: version{value: order[i-1]}, to: version{value: order[i]}})
+		prevType, prevTxn := history.OK, -1 // the initial state is committed
+		var vs []any
+		for _, e := range orders[k] {
+			ws := a.writes[kv{k, e}]
+			if len(ws) == 0 {
+				continue // a garbage element, reported as such
+			}
+			w := ws[len(ws)-1].txn
+			vs = append(vs, e)
+			switch typ := a.txns[w].Type; {
+			case typ == history.OK:
+				if prevType == history.Fail {
+					a.add(DirtyUpdate, map[string]any{"key": k, "values": vs,
+						"txns": []any{a.renderTxn(prevTxn), "...", a.renderTxn(w)}})
+				}
+				prevType, prevTxn, vs = typ, w, []any{e}
+			case typ == history.Fail && prevType != history.Fail:
+				prevType, prevTxn, vs = typ, w, []any{e}
+			}
+			// An info appender (or a failed one after a failed one) keeps
+			// the range open: we cannot tell yet.
+		}
+	}
+}
+
+// listGraph builds the dependency graph over ok and info txns from the
+// version orders, then adds process or realtime order.
+func (a *analysis) listGraph(orders map[int64][]int64, process, realtime bool) {
+	g := newGraph(len(a.vtx))
+	a.g = g
+	// The (non-failed) appender of each element, and the readers of each
+	// list by its last element (nil key for the empty list).
+	type kve struct {
+		k       int64
+		e       int64
+		initial bool
+	}
+	appender := map[kv]int32{}
+	readers := map[kve][]int32{}
+	for vtx, i := range a.vtx {
+		for _, m := range a.txns[i].Mops {
+			switch {
+			case m.F == "append":
+				appender[kv{m.Key, m.Value}] = int32(vtx)
+			case m.F == "r" && m.Raw == nil && !(m.Nil && a.txns[i].Type != history.OK):
+				x := kve{k: m.Key, initial: true}
+				if n := len(m.List); n > 0 {
+					x = kve{k: m.Key, e: m.List[n-1]}
+				}
+				readers[x] = append(readers[x], int32(vtx))
 			}
 		}
 	}
-	for vtx, i := range a.ok {
-		touched := map[int64]bool{}
+	pos := map[kv]int{}
+	for k, order := range orders {
+		for i, e := range order {
+			pos[kv{k, e}] = i
+		}
+	}
+	// before returns the element appended just before e, or initial.
+	before := func(k, e int64) kve {
+		order := orders[k]
+		i, ok := pos[kv{k, e}]
+		if !ok {
+			i = len(order)
+		}
+		if i == 0 {
+			return kve{k: k, initial: true}
+		}
+		return kve{k: k, e: order[i-1]}
+	}
+	for vtx, i := range a.vtx {
+		self := int32(vtx)
 		for _, m := range a.txns[i].Mops {
-			first := !touched[m.Key]
-			touched[m.Key] = true
-			if m.F != "r" || !first || m.Raw != nil {
-				continue
-			}
-			order, ok := orders[m.Key]
-			if !ok {
-				continue
-			}
-			n := len(m.List)
-			from := version{initial: true}
-			if n > 0 {
-				from = version{value: m.List[n-1]}
-				if w, ok := okAppender(m.Key, m.List[n-1]); ok {
-					g.link(w, int32(vtx), relWR, why{key: m.Key, from: from})
+			switch {
+			case m.F == "append":
+				prev := before(m.Key, m.Value)
+				to := version{value: m.Value}
+				from := version{initial: true}
+				if !prev.initial {
+					from = version{value: prev.e}
+					if w, ok := appender[kv{m.Key, prev.e}]; ok {
+						g.link(w, self, relWW, why{key: m.Key, from: from, to: to})
+					}
 				}
-			}
-			if n < len(order) {
-				if w, ok := okAppender(m.Key, order[n]); ok {
-					g.link(int32(vtx), w, relRW, why{key: m.Key, from: from, to: version{value: order[n]}})
+				for _, r := range readers[prev] {
+					g.link(r, self, relRW, why{key: m.Key, from: from, to: to})
+				}
+			case m.F == "r" && len(m.List) > 0:
+				last := m.List[len(m.List)-1]
+				if w, ok := appender[kv{m.Key, last}]; ok {
+					g.link(w, self, relWR, why{key: m.Key, from: version{value: last}})
 				}
 			}
 		}
 	}
 	a.orderEdges(g, process, realtime)
 	g.freeze()
+}
+
+// expected is what a txn's next read of a key must show, given its own
+// earlier micro-ops on the key, as Elle's internal check tracks it.
+type expected struct {
+	kind byte    // expectAny, expectNil, expectList or expectSuffix
+	list []int64 // the whole list, or the suffix the txn appended
+}
+
+const (
+	expectAny    byte = iota // not touched yet: anything goes
+	expectNil                // read nil: says nothing of later reads
+	expectList               // exactly this list
+	expectSuffix             // a list ending in these elements
+)
+
+// then is the expectation after the txn appends e.
+func (x expected) then(e int64) expected {
+	switch x.kind {
+	case expectAny:
+		return expected{kind: expectSuffix, list: []int64{e}}
+	case expectNil:
+		return expected{kind: expectList, list: []int64{e}}
+	}
+	return expected{kind: x.kind, list: append(slices.Clip(x.list), e)}
+}
+
+// admits says whether read m is consistent with the expectation.
+func (x expected) admits(m Mop) bool {
+	switch x.kind {
+	case expectList:
+		return !m.Nil && slices.Equal(m.List, x.list)
+	case expectSuffix:
+		return !m.Nil && len(m.List) >= len(x.list) && slices.Equal(m.List[len(m.List)-len(x.list):], x.list)
+	}
+	return true
+}
+
+func (x expected) render() any {
+	if x.kind == expectSuffix {
+		return append([]any{"..."}, anySlice(x.list)...)
+	}
+	return anySlice(x.list)
+}
+
+func anySlice(xs []int64) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
 }

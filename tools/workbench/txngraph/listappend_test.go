@@ -88,11 +88,11 @@ func TestListAppendAnomalies(t *testing.T) {
 	expectLA(t, laSerial(t, [2]string{"ok", "a 1 1"}, [2]string{"ok", "r 1 [1 7]"}),
 		"read-uncommitted", false, GarbageRead)
 	expectLA(t, laSerial(t, [2]string{"ok", "a 1 1"}, [2]string{"ok", "a 1 2"}, [2]string{"ok", "r 1 [1 2]"}, [2]string{"ok", "r 1 [2 1]"}),
-		"read-uncommitted", false, IncompatibleOrder)
+		"read-committed", false, IncompatibleOrder)
 	expectLA(t, laSerial(t, [2]string{"ok", "a 1 1"}, [2]string{"ok", "r 1 [1 1]"}),
 		"read-uncommitted", false, DuplicateElements)
 	expectLA(t, laSerial(t, [2]string{"ok", "a 1 1"}, [2]string{"ok", "a 1 2, r 1 [1]"}),
-		"read-uncommitted", false, Internal)
+		"serializable", false, Internal)
 	// G1c: each saw the other's append.
 	expectLA(t, laHist(t,
 		ev{0, history.Invoke, "a 1 1, r 2 nil"}, ev{1, history.Invoke, "a 2 1, r 1 nil"},

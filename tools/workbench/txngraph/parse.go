@@ -159,3 +159,41 @@ func pairTxns(h history.History, parse func(any) ([]Mop, error)) ([]Txn, []error
 	}
 	return out, errs
 }
+
+// valueID identifies what a read micro-op returned (nil, a register value,
+// a list, or raw garbage) within one key, cheaply: lists hash their
+// elements rather than print them, since a history's lists can be long.
+// Two reads with the same ID read the same value, except for a 64-bit hash
+// collision between two different lists of the same length.
+type valueID struct {
+	kind   byte // 'n' nil, 'v' value, 'l' list, 'g' garbage
+	value  int64
+	length int
+	hash   uint64
+}
+
+func readID(m Mop) valueID {
+	switch {
+	case m.Raw != nil:
+		return valueID{kind: 'g', hash: fnv64(fmt.Sprint(m.Raw))}
+	case m.List != nil:
+		h := uint64(14695981039346656037)
+		for _, e := range m.List {
+			h ^= uint64(e)
+			h *= 1099511628211
+		}
+		return valueID{kind: 'l', length: len(m.List), hash: h}
+	case m.Nil:
+		return valueID{kind: 'n'}
+	}
+	return valueID{kind: 'v', value: m.Value}
+}
+
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}

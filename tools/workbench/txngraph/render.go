@@ -71,12 +71,12 @@ func (a *analysis) renderCycle(typ string, steps []step) map[string]any {
 	for _, st := range steps {
 		if _, ok := names[st.from]; !ok {
 			names[st.from] = fmt.Sprintf("T%d", len(names)+1)
-			t := a.txns[a.ok[st.from]]
+			t := a.txns[a.vtx[st.from]]
 			fmt.Fprintf(&b, "\n  %s = {index %d, process %d, %s}", names[st.from], t.Complete.Index, t.Process, mopsString(t))
 		}
-		cycle = append(cycle, a.renderTxn(a.ok[st.from]))
+		cycle = append(cycle, a.renderTxn(a.vtx[st.from]))
 	}
-	cycle = append(cycle, a.renderTxn(a.ok[steps[0].from]))
+	cycle = append(cycle, a.renderTxn(a.vtx[steps[0].from]))
 	b.WriteString("\nThen:")
 	for i, st := range steps {
 		w := a.g.whys[edgeKey{st.from, st.to, st.rel}]
@@ -106,7 +106,7 @@ func (a *analysis) renderCycle(typ string, steps []step) map[string]any {
 				reason = fmt.Sprintf("%s read key %d = %s, and %s set it to %s, which came later in the version order", x, w.key, versionString(w.from), y, versionString(w.to))
 			}
 		case relProcess:
-			reason = fmt.Sprintf("process %d executed %s before %s", a.txns[a.ok[st.from]].Process, x, y)
+			reason = fmt.Sprintf("process %d executed %s before %s", a.txns[a.vtx[st.from]].Process, x, y)
 		case relRealtime:
 			reason = fmt.Sprintf("%s completed before %s began", x, y)
 		}

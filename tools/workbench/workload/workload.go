@@ -10,10 +10,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
 	"github.com/glomers/glomers/tools/workbench/checker"
+	"github.com/glomers/glomers/tools/workbench/client"
 	"github.com/glomers/glomers/tools/workbench/history"
 )
 
@@ -33,8 +35,9 @@ type Options struct {
 	Availability      string        // "", "total", or a number in [0,1]
 	Nemesis           []string      // e.g. ["partition"]
 	// MaelstromVerdicts asks checkers for Maelstrom's exact verdicts: off,
-	// a checker may fail a run Maelstrom passes where the node is plainly
-	// wrong (and must say so in its reason).
+	// a checker also fails a run for its Strict checks, where the node is
+	// plainly wrong but Maelstrom's checker does not look (and marks them
+	// with checker.ApplyStrict's keys).
 	MaelstromVerdicts bool
 }
 
@@ -79,18 +82,12 @@ type Conn interface {
 	Call(ctx context.Context, dest string, body map[string]any, timeout time.Duration) (map[string]any, error)
 }
 
-// ErrTimeout is returned by Conn.Call when no reply arrived in time.
-var ErrTimeout = errors.New("net-timeout")
+// ErrTimeout is returned by Conn.Call when no reply arrived in time; an
+// *RPCError is an error reply. Both belong to the transport (client).
+var ErrTimeout = client.ErrTimeout
 
 // RPCError is an error reply from a node: {"type":"error","code":…}.
-type RPCError struct {
-	Code int
-	Text string
-}
-
-func (e *RPCError) Error() string {
-	return fmt.Sprintf("error %d (%s): %s", e.Code, ErrorName(e.Code), e.Text)
-}
+type RPCError = client.RPCError
 
 // ErrMalformedReply is wrapped by clients when a reply breaks the workload's
 // reply schema (missing or extra keys, wrong types). Maelstrom records such
@@ -109,6 +106,14 @@ type Client interface {
 // Workload is one of Maelstrom's workloads.
 type Workload struct {
 	Name string
+	// Doc describes the workload's messages (`workbench doc`).
+	Doc Doc
+	// Summary is how the workload reads in the closing summary line.
+	Summary Summary
+	// Strict lists the checks Check makes beyond Maelstrom's checker; each
+	// is left out of the verdict under Options.MaelstromVerdicts and named
+	// in the result's "strict" list when it fails a run.
+	Strict []StrictCheck
 	// Idempotent lists the fs whose timeouts and error replies count as
 	// definite failures (Maelstrom's with-errors).
 	Idempotent map[string]bool
@@ -136,6 +141,12 @@ type Workload struct {
 	// the first offending operation (index, process, value), which the
 	// console prints.
 	Check func(h history.History, opts Options) checker.Result
+	// Picture draws, for an invalid run, where it failed (lin-kv:
+	// porcupine's view of the keys that cannot be linearized), to be stored
+	// as PictureFile in the run directory; it returns how many items it
+	// drew (0: nothing to store). nil: the workload has none.
+	Picture     func(h history.History, w io.Writer) (int, error)
+	PictureFile string
 	// StatsExempt lists fs the stats checker ignores (kafka: crash).
 	StatsExempt map[string]bool
 	// Validate rejects options the workload cannot run with (lin-kv needs
@@ -180,33 +191,12 @@ func (w *Workload) Complete(op history.Op, value any, err error) history.Op {
 	return c
 }
 
-// Maelstrom's error registry (resources/errors.edn).
-var errorNames = map[int]string{
-	0:  "timeout",
-	1:  "node-not-found",
-	10: "not-supported",
-	11: "temporarily-unavailable",
-	12: "malformed-request",
-	13: "crash",
-	14: "abort",
-	20: "key-does-not-exist",
-	21: "key-already-exists",
-	22: "precondition-failed",
-	30: "txn-conflict",
-}
-
-var definite = map[int]bool{1: true, 10: true, 11: true, 12: true, 14: true, 20: true, 21: true, 22: true, 30: true}
-
 // ErrorName is the Maelstrom name of an error code ("unknown" if none).
-func ErrorName(code int) string {
-	if n, ok := errorNames[code]; ok {
-		return n
-	}
-	return "unknown"
-}
+var ErrorName = client.ErrorName
 
-// Definite reports whether an error code means the op certainly did not happen.
-func Definite(code int) bool { return definite[code] }
+// Definite reports whether an error code means the op certainly did not
+// happen.
+var Definite = client.Definite
 
 // CheckReply enforces a reply schema the way Maelstrom's closed schemas
 // do: the body's type must be wantType and its keys exactly type,

@@ -21,6 +21,9 @@ import (
 // read definitely changed nothing); clients are not reusable.
 var Workload = &workload.Workload{
 	Name:       "broadcast",
+	Doc:        Doc,
+	Summary:    workload.Summary{LatencyF: "broadcast", Figures: summaryFigures, StableLatency: "stable-latencies"},
+	Strict:     StrictChecks,
 	Idempotent: map[string]bool{"read": true},
 	Setup:      setup,
 	NewGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator {
@@ -111,4 +114,34 @@ func (c *client) Invoke(ctx context.Context, op history.Op) history.Op {
 	done.Type = history.Info
 	done.Error = fmt.Sprintf("unknown op %q", op.F)
 	return done
+}
+
+// summaryFigures are broadcast's figures in the summary line: the node's
+// own share of a broadcast's latency (delivery to reply, net.service-times),
+// stable and dissemination latencies, and lost values (with invented and
+// duplicated ones when there are any).
+func summaryFigures(r workload.Results) []string {
+	var out []string
+	p50, ok50 := r.Num("net", "service-times", "broadcast", "0.5")
+	p99, ok99 := r.Num("net", "service-times", "broadcast", "0.99")
+	if ok50 && ok99 {
+		out = append(out, fmt.Sprintf("at the node p50/p99 %s/%s ms", workload.FmtFig(p50), workload.FmtFig(p99)))
+	}
+	for _, k := range []struct{ key, label string }{{"stable-latencies", "stable"}, {"dissemination-latencies", "dissemination"}} {
+		p50, ok50 := r.Quantile(k.key, 0.5)
+		mx, okMax := r.Quantile(k.key, 1)
+		if ok50 && okMax {
+			out = append(out, fmt.Sprintf("%s p50/max %s/%s ms", k.label, workload.FmtFig(p50), workload.FmtFig(mx)))
+		}
+	}
+	for _, k := range []struct{ key, label string }{{"lost-count", "lost"}, {"unexpected-count", "unexpected"}, {"duplicated-count", "duplicated"}} {
+		if n, ok := r.Num("workload", k.key); ok && (n > 0 || k.key == "lost-count") {
+			phrase := fmt.Sprintf("%s %d", k.label, int64(n))
+			if k.key == "unexpected-count" {
+				phrase += " (strict)"
+			}
+			out = append(out, phrase)
+		}
+	}
+	return out
 }

@@ -1,35 +1,23 @@
 package broadcast
 
 import (
-	"fmt"
-
 	"github.com/glomers/glomers/tools/workbench/checker"
 	"github.com/glomers/glomers/tools/workbench/workload"
+	"github.com/glomers/glomers/tools/workbench/workload/setfull"
 )
 
-// Strict applies the workbench's stricter-than-Maelstrom rule to a
-// broadcast result: a read that returns a value nobody broadcast is a
-// node plainly making things up, so the run fails, with a reason that
-// says so. Maelstrom only fails it when real values go missing too;
-// --maelstrom-verdicts keeps Maelstrom's verdict.
-func Strict(res checker.Result, opts workload.Options) checker.Result {
-	n, _ := res["unexpected-count"].(int)
-	if opts.MaelstromVerdicts || n == 0 {
-		return res
-	}
-	reason := fmt.Sprintf("reads returned %d value(s) nobody broadcast, e.g. %v (Maelstrom ignores these; --maelstrom-verdicts to do the same)",
-		n, firstOf(res["unexpected"]))
-	res["stricter-than-maelstrom"] = reason
-	if res.Valid() != checker.Invalid {
-		res["valid?"] = checker.Invalid
-		res["first-error"] = reason
-	}
-	return res
-}
+// StrictChecks are broadcast's checks beyond Maelstrom's (set-full).
+var StrictChecks = []workload.StrictCheck{{
+	Name:      "unexpected",
+	Defect:    "reads return values nobody broadcast (the node invents or corrupts values)",
+	Maelstrom: "Jepsen's set-full ignores values that were never added: valid as long as the real values all arrive",
+	Fixture:   "broadcast-extra",
+}}
 
-func firstOf(v any) any {
-	if xs, ok := v.([]any); ok && len(xs) > 0 {
-		return xs[0]
-	}
-	return v
+// Strict applies broadcast's strict check to Check's result (Maelstrom's
+// verdict): a read that returns a value nobody broadcast is a node plainly
+// making things up, so the run fails unless the checker judges as
+// Maelstrom does (setfull.Strict).
+func Strict(res checker.Result, opts workload.Options) checker.Result {
+	return setfull.Strict(res, opts, "broadcast")
 }

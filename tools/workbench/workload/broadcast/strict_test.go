@@ -1,6 +1,7 @@
 package broadcast
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -18,11 +19,14 @@ func TestInventedValuesFailUnlessMaelstromVerdicts(t *testing.T) {
 		t.Fatalf("Check alone: %v", res.Valid())
 	}
 	res := Workload.Check(h, workload.Options{})
-	if res.Valid() != checker.Invalid || !strings.Contains(res["first-error"].(string), "nobody broadcast, e.g. 999") {
+	if res.Valid() != checker.Invalid || !strings.Contains(res["first-error"].(string), "unexpected [strict]: reads returned 1 value(s) nobody broadcast, e.g. 999") {
 		t.Errorf("strict verdict: %v %v", res.Valid(), res["first-error"])
 	}
-	if res := Workload.Check(h, workload.Options{MaelstromVerdicts: true}); res.Valid() != checker.Valid {
-		t.Errorf("--maelstrom-verdicts: %v", res.Valid())
+	if !checker.StrictOnly(res) || fmt.Sprint(res[checker.StrictKey]) != "[unexpected]" {
+		t.Errorf("not marked strict-only: %v", res)
+	}
+	if res := Workload.Check(h, workload.Options{MaelstromVerdicts: true}); res.Valid() != checker.Valid || fmt.Sprint(res[checker.StrictNotJudgedKey]) != "[unexpected]" {
+		t.Errorf("--maelstrom-verdicts: %v", res)
 	}
 	// A run already invalid for lost values keeps its first error.
 	lost := (&hist{}).broadcast(0, 1, 0, 1).broadcast(0, 2, 2, 3).read(1, vals(1, 999), 5, 6).read(0, vals(1), 10, 11).h

@@ -26,7 +26,9 @@ var PNCounter = newWorkload("pn-counter", -5)
 
 func newWorkload(name string, minDelta int) *workload.Workload {
 	w := &workload.Workload{
-		Name: name,
+		Name:    name,
+		Doc:     Doc,
+		Summary: workload.Summary{Figures: summaryFigures},
 		NewGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator {
 			return &generator{minDelta: minDelta}
 		},
@@ -204,4 +206,12 @@ func render(set []Interval) []any {
 		out[i] = []any{r.Lo, r.Hi}
 	}
 	return out
+}
+
+// summaryFigures: the final reads, which the checker judges.
+func summaryFigures(r workload.Results) []string {
+	if v, ok := r.Get("workload", "final-reads"); ok {
+		return []string{"final reads " + workload.Brief(v)}
+	}
+	return nil
 }

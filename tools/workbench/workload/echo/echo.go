@@ -19,6 +19,7 @@ import (
 // info completion the client is replaced, as in Maelstrom.
 var Workload = &workload.Workload{
 	Name:         "echo",
+	Doc:          Doc,
 	NewGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator { return generator{} },
 	NewClient: func(conn workload.Conn, node string, _ workload.Options) workload.Client {
 		return &client{conn: conn, node: node}

@@ -41,6 +41,8 @@ const (
 // any info completion) throws the client and its offsets away.
 var Workload = &workload.Workload{
 	Name:        "kafka",
+	Doc:         Doc,
+	Summary:     workload.Summary{Figures: summaryFigures},
 	Idempotent:  map[string]bool{"assign": true},
 	StatsExempt: map[string]bool{"crash": true},
 	NewGenerator: func(opts workload.Options, _ *rand.Rand) workload.Generator {
@@ -512,4 +514,16 @@ func offsetMap(v any) (map[string]int64, error) {
 		out[k] = i
 	}
 	return out, nil
+}
+
+// summaryFigures: the counts of the errors that lose or reorder messages,
+// when there are any.
+func summaryFigures(r workload.Results) []string {
+	var out []string
+	for _, k := range []string{"lost-write", "inconsistent-offsets", "poll-skip", "nonmonotonic-poll"} {
+		if n, ok := r.Num("workload", k, "count"); ok && n > 0 {
+			out = append(out, fmt.Sprintf("%s %d", k, int64(n)))
+		}
+	}
+	return out
 }

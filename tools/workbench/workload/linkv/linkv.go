@@ -35,9 +35,12 @@ var CheckTimeout = 30 * time.Second
 // Workload is the lin-kv workload. Clients are reusable; reads are
 // idempotent, so a read that times out or errors is a definite failure.
 var Workload = &workload.Workload{
-	Name:       "lin-kv",
-	Idempotent: map[string]bool{"read": true},
-	Reusable:   true,
+	Name:        "lin-kv",
+	Doc:         Doc,
+	Picture:     Visualize,
+	PictureFile: VisualizationFile,
+	Idempotent:  map[string]bool{"read": true},
+	Reusable:    true,
 	RPCTimeout: func(opts workload.Options) time.Duration {
 		return max(10*opts.Latency, time.Second)
 	},

@@ -6,11 +6,12 @@ import (
 
 	"github.com/anishathalye/porcupine"
 	"github.com/glomers/glomers/tools/workbench/history"
+	"github.com/glomers/glomers/tools/workbench/store"
 )
 
-// VisualizationFile is where the cli stores porcupine's view of a failed
-// lin-kv run.
-const VisualizationFile = "linearizability.html"
+// VisualizationFile is where porcupine's view of a failed lin-kv run is
+// stored beside its results (the store names it).
+const VisualizationFile = store.LinearizabilityName
 
 // keyed is one operation's input tagged with its key, so that one
 // porcupine model can hold every failing key as its own partition.

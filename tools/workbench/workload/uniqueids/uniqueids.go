@@ -24,6 +24,8 @@ const maxDuplicates = 48
 // Workload is the unique-ids workload. Clients are reusable.
 var Workload = &workload.Workload{
 	Name:         "unique-ids",
+	Doc:          Doc,
+	Summary:      workload.Summary{Figures: summaryFigures},
 	Reusable:     true,
 	NewGenerator: func(_ workload.Options, _ *rand.Rand) workload.Generator { return generator{} },
 	NewClient: func(conn workload.Conn, node string, _ workload.Options) workload.Client {
@@ -250,4 +252,12 @@ func number(v any) (*big.Float, bool) {
 
 func incomparable(a, b any) error {
 	return fmt.Errorf("ids %s and %s cannot be compared", history.Key(a), history.Key(b))
+}
+
+// summaryFigures: how many ids were handed out twice.
+func summaryFigures(r workload.Results) []string {
+	if n, ok := r.Num("workload", "duplicated-count"); ok {
+		return []string{fmt.Sprintf("duplicated %d", int64(n))}
+	}
+	return nil
 }

@@ -3,7 +3,8 @@
 // silent, malformed, wrong-echo, extra-key, dup-ids, crash, no-init,
 // stray (sends to the unknown node n99 before each echo reply), trailing
 // (puts junk after each reply on the same line), spawn (starts a long-lived child first; its pid goes to the file named
-// by the second argument).
+// by the second argument), zero-read (txn-rw-register reads of unwritten keys return 0, not null).
+// Transactions are applied to one local store in arrival order.
 package main
 
 import (
@@ -33,6 +34,7 @@ func main() {
 	out := json.NewEncoder(os.Stdout)
 	self := ""
 	next := 0
+	store := map[string]any{}
 	for in.Scan() {
 		var msg struct {
 			Src  string         `json:"src"`
@@ -91,6 +93,27 @@ func main() {
 			} else {
 				reply["id"] = self + "-" + strconv.Itoa(next)
 			}
+		case "txn":
+			txn, _ := msg.Body["txn"].([]any)
+			for _, m := range txn {
+				mop, _ := m.([]any)
+				if len(mop) != 3 {
+					continue
+				}
+				k := fmt.Sprint(mop[1])
+				switch mop[0] {
+				case "r":
+					v, ok := store[k]
+					if !ok && mode == "zero-read" {
+						v = 0
+					}
+					mop[2] = v
+				case "w":
+					store[k] = mop[2]
+				}
+			}
+			reply["type"] = "txn_ok"
+			reply["txn"] = txn
 		default:
 			reply["type"] = "error"
 			reply["code"] = 10

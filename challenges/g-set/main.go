@@ -1,0 +1,161 @@
+// Command g-set is Maelstrom's g-set workload (its CRDT chapter): a
+// grow-only set. add {element} → add_ok, read → read_ok {value: [...]}.
+// Each node holds a lib/crdt GSet replica; elements travel to every node
+// over lib/gossip's star with retransmission, so every node answers at
+// once, partitioned or not, and a partition only delays convergence. The
+// gossip preset comes from GOSSIP_PRESET: "messages" (default: only the
+// message count is judged here) or "latency".
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
+
+	"github.com/glomers/glomers/lib/crdt"
+	"github.com/glomers/glomers/lib/gossip"
+	"github.com/glomers/glomers/lib/node"
+)
+
+func main() {
+	cfg, err := gossip.Preset(presetName())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "g-set: GOSSIP_PRESET:", err)
+		os.Exit(2)
+	}
+	if err := newNode(cfg).Run(); err != nil {
+		slog.Error("g-set node failed", "err", err)
+		os.Exit(1)
+	}
+}
+
+func presetName() string {
+	if name := os.Getenv("GOSSIP_PRESET"); name != "" {
+		return name
+	}
+	return "messages"
+}
+
+// server owns the replica; mu guards it (and timer, stopped) because
+// handlers and timer ticks run concurrently.
+type server struct {
+	n *node.Node
+
+	mu      sync.Mutex
+	set     *crdt.GSet
+	timer   *time.Timer // calls tick at the latest Ready.NextTick
+	stopped bool        // the node is shutting down: no more ticks
+}
+
+func newNode(cfg gossip.Config) *node.Node {
+	n := node.New()
+	// No handler waits on anything: serve in arrival order, so a read
+	// delivered after a gossip message answers with its elements.
+	n.InOrder = true
+	s := &server{n: n}
+	n.OnInit(func(context.Context) error {
+		set, err := crdt.NewGSet(n.ID(), n.NodeIDs(), cfg, time.Now())
+		if err != nil {
+			return fmt.Errorf("start g-set: %w", err)
+		}
+		s.mu.Lock()
+		s.set = set
+		s.timer = time.AfterFunc(time.Hour, s.tick)
+		s.timer.Stop()
+		s.mu.Unlock()
+		n.Go(s.stopAtShutdown)
+		return nil
+	})
+	n.Handle("add", s.add)
+	n.Handle("read", s.read)
+	n.HandlePeer(gossip.MessageType, s.gossip)
+	return n
+}
+
+type typeOnly struct {
+	Type string `json:"type"`
+}
+
+// add stores the element and answers at once; spreading it is gossip's
+// business, not the client's wait.
+func (s *server) add(_ context.Context, req node.Message) (any, error) {
+	var body struct {
+		Element *gossip.Value `json:"element"`
+	}
+	if err := node.Decode(req, &body); err != nil {
+		return nil, err
+	}
+	if body.Element == nil || *body.Element == "null" {
+		return nil, node.Errorf(maelstrom.MalformedRequest, "add needs an element")
+	}
+	msgs := s.step(func(now time.Time) gossip.Ready { return s.set.Add(*body.Element, now) })
+	if err := s.n.Reply(req, typeOnly{Type: "add_ok"}); err != nil {
+		s.n.Logger.Error("answer add", "src", req.Src, "err", err)
+	}
+	s.send(msgs)
+	return nil, nil
+}
+
+type readOK struct {
+	Type  string         `json:"type"`
+	Value []gossip.Value `json:"value"`
+}
+
+func (s *server) read(context.Context, node.Message) (any, error) {
+	s.mu.Lock()
+	elems := append(make([]gossip.Value, 0, len(s.set.Elements())), s.set.Elements()...)
+	s.mu.Unlock()
+	return readOK{Type: "read_ok", Value: elems}, nil
+}
+
+// gossip merges a peer's message; it is never answered.
+func (s *server) gossip(_ context.Context, req node.Message) (any, error) {
+	var m gossip.Message
+	if err := json.Unmarshal(req.Body, &m); err != nil {
+		s.n.Logger.Warn("dropping malformed gossip", "src", req.Src, "err", err)
+		return nil, nil
+	}
+	s.send(s.step(func(now time.Time) gossip.Ready { return s.set.Receive(req.Src, m, now) }))
+	return nil, nil
+}
+
+// step runs one replica step and schedules the next tick in the same
+// critical section, and returns the messages to send.
+func (s *server) step(fn func(now time.Time) gossip.Ready) []gossip.Outbound {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	r := fn(now)
+	switch {
+	case s.stopped:
+	case r.NextTick.IsZero():
+		s.timer.Stop()
+	default:
+		s.timer.Reset(r.NextTick.Sub(now))
+	}
+	return r.Messages
+}
+
+func (s *server) send(out []gossip.Outbound) {
+	for _, o := range out {
+		if err := s.n.Send(o.To, o.Body); err != nil {
+			s.n.Logger.Error("send gossip", "to", o.To, "err", err)
+		}
+	}
+}
+
+func (s *server) tick() { s.send(s.step(s.set.Tick)) }
+
+func (s *server) stopAtShutdown(ctx context.Context) {
+	<-ctx.Done()
+	s.mu.Lock()
+	s.stopped = true
+	s.timer.Stop()
+	s.mu.Unlock()
+}
