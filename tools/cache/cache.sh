@@ -19,7 +19,7 @@
 # Settings (environment):
 #   GLOMERS_CACHE_PORT    port (default 9470)
 #   GLOMERS_CACHE_LISTEN  address to listen on (default 127.0.0.1: this machine only;
-#                         see the README before opening it to a network)
+#                         see docs/build-cache.md before opening it to a network)
 #   GLOMERS_CACHE_DIR     where entries, config, pid file and logs live (default
 #                         /var/cache/glomers-bazel-cache as root, else
 #                         ${XDG_CACHE_HOME:-~/.cache}/glomers-bazel-cache)

@@ -36,8 +36,10 @@ GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
   die "provisioning needs the go command (it fetches rules_go, gazelle and the Go SDK from the Go module proxy); install Go or set GO"
 
 # Debian packages of the root (mmdebstrap installs no recommends).
+# python3: nodes written in Python (the challenge notes' other language) run under
+# `tools/bazel run //tools/workbench` as they do outside.
 ROOT_PACKAGES=(bazel-bootstrap bazel-rules-shell ca-certificates file zip mount
-  default-jre-headless git gnuplot-nox graphviz)
+  default-jre-headless git gnuplot-nox graphviz python3)
 BAZEL_USER=glomers
 BAZEL_UID=10001
 
@@ -89,6 +91,10 @@ log "provisioning the Bazel $BAZEL_VERSION toolchain into $TOOLCHAIN_HOME (2-4 m
 STAGE=$TMP/stage
 MODULES=/opt/bazel-modules
 GO_DIST=/opt/go-dist
+# The build user's home (BAZEL_USER below), where its Go caches live.
+GO_HOME=/home/glomers
+# tools/gazelle/extension.bzl looks for gazelle's binary here.
+GAZELLE_PREBUILT=/opt/glomers-gazelle/gazelle
 # (The here-document's end marker stays in column 1.)
 fetch_modules() {
   # A private module cache and an empty working directory: nothing of the host's Go setup
@@ -159,6 +165,24 @@ fetch_modules() {
    }
   ]
 EOF
+
+  # The build user's Go caches, warmed with what gazelle's go_deps builds with `go build`
+  # in a repository rule (its repository tools) the first time a workspace needs a Go
+  # module's repository: .bazelrc points gazelle at these caches
+  # (GO_REPOSITORY_USE_HOST_CACHE), so even the first clone of a new root reuses them
+  # instead of compiling the standard library and gazelle (minutes on a 2-core machine).
+  # Same sources, flags and SDK as the repository rule; a cache miss only costs time.
+  (cd "$M/gazelle" && GOROOT="$TMP/sdk/go" GOTOOLCHAIN=local GOROOT_FINAL=GOROOT CGO_ENABLED=0 \
+    GOPATH="$STAGE$GO_HOME/go" GOMODCACHE="$STAGE$GO_HOME/go/pkg/mod" GOCACHE="$STAGE$GO_HOME/.cache/go-build" \
+    GOFLAGS=-modcacherw "$TMP/sdk/go/bin/go" build -o "$TMP/gazelle-tools/" -trimpath -buildvcs=false \
+    -ldflags "-w -s -X github.com/bazel-contrib/bazel-gazelle/v2/cmd/gazelle/update.BazelModuleVersion=${GAZELLE_VERSION#v} -X github.com/bazel-contrib/bazel-gazelle/v2/cmd/gazelle/update.IsBazelModule=True" \
+    github.com/bazel-contrib/bazel-gazelle/v2/cmd/gazelle \
+    github.com/bazelbuild/bazel-gazelle/cmd/fetch_repo \
+    github.com/bazelbuild/bazel-gazelle/cmd/generate_repo_config) >>"$LOG" 2>&1 ||
+    die "building gazelle's repository tools (to warm the Go caches) failed; see $LOG"
+  # The gazelle binary just built is //:gazelle's (tools/gazelle/extension.bzl).
+  mkdir -p "$STAGE$(dirname "$GAZELLE_PREBUILT")"
+  cp "$TMP/gazelle-tools/gazelle" "$STAGE$GAZELLE_PREBUILT"
 
   # Stub modules for dependencies with no offline source.
   cp -r "$TOOLCHAIN_SRC"/stubs/* "$M/"
@@ -243,6 +267,11 @@ fetch_pid=
 mkdir -p "$ROOT/opt"
 mv "$STAGE$MODULES" "$ROOT$MODULES"
 mv "$STAGE$GO_DIST" "$ROOT$GO_DIST"
+mv "$STAGE$(dirname "$GAZELLE_PREBUILT")" "$ROOT$(dirname "$GAZELLE_PREBUILT")"
+# The warmed Go caches become the build user's own.
+[ "$GO_HOME" = "/home/$BAZEL_USER" ] || die "GO_HOME $GO_HOME is not the home of $BAZEL_USER"
+mv "$STAGE$GO_HOME/go" "$STAGE$GO_HOME/.cache" "$ROOT$GO_HOME/"
+chown -R "$BAZEL_UID:$BAZEL_UID" "$ROOT$GO_HOME"
 
 # 3. Bazel's configuration inside the root ------------------------------------------
 
@@ -276,7 +305,7 @@ seconds=$((SECONDS - started))
 debian_seconds=$debian_seconds
 EOF
 sed -n 's/^\([A-Z_]*=.*\)/\1/p' "$TOOLCHAIN_SRC/versions.env" >>"$TMP/provisioned"
-rm -rf "$TMP/gomod" "$TMP/gowd" "$TMP/sdk" "$STAGE"
+rm -rf "$TMP/gomod" "$TMP/gowd" "$TMP/sdk" "$TMP/gazelle-tools" "$STAGE"
 mv -T "$TMP" "$TOOLCHAIN_HOME"
 trap - EXIT
 log "provisioned $TOOLCHAIN_HOME in $((SECONDS - started)) s ($(du -sh "$TOOLCHAIN_HOME" | cut -f1))"

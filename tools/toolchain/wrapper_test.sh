@@ -244,6 +244,7 @@ bazel_dep(name = "gazelle", version = "0.54.0")
 bazel_dep(name = "rules_shell", version = "0.4.0")
 EOF
   cat >"$ws/BUILD.bazel" <<'EOF'
+load("@rules_shell//shell:sh_binary.bzl", "sh_binary")
 load("@rules_shell//shell:sh_test.bzl", "sh_test")
 genrule(
     name = "probe",
@@ -255,7 +256,32 @@ sh_test(
     srcs = ["maelstrom_visible_test.sh"],
     env_inherit = ["MAELSTROM"],
 )
+sh_binary(
+    name = "show_bin",
+    srcs = ["show_bin.sh"],
+)
 EOF
+  # Stands in for the workbench under `bazel run`: says which --bin it got, runs it, and
+  # tries to write next to it.
+  cat >"$ws/show_bin.sh" <<'EOF'
+#!/bin/sh
+while [ $# -gt 0 ]; do
+  case $1 in
+    --bin) bin=$2; shift ;;
+    --bin=*) bin=${1#--bin=} ;;
+  esac
+  shift
+done
+cd "$BUILD_WORKING_DIRECTORY" || exit 1
+echo "bin=$bin"
+"$bin"
+touch "$(dirname "$bin")/written" 2>/dev/null && echo writable || echo read-only
+EOF
+  mkdir -p "$tmp/ndir" "$ws/sub"
+  printf '#!/bin/sh\necho node ran\n' >"$tmp/ndir/node"
+  printf '#!/bin/sh\necho workspace node ran\n' >"$ws/sub/node"
+  chmod +x "$ws/show_bin.sh" "$tmp/ndir/node" "$ws/sub/node"
+  chmod 755 "$tmp/ndir"
   printf '#!/bin/sh\ntest -x "$MAELSTROM" && "$MAELSTROM"\n' >"$ws/maelstrom_visible_test.sh"
   printf '#!/bin/sh\necho launcher ran\n' >"$tmp/mdir/maelstrom"
   chmod +x "$ws/maelstrom_visible_test.sh" "$tmp/mdir/maelstrom"
@@ -320,6 +346,33 @@ EOF
       ok "MAELSTROM's directory reaches the tests (server restarted with it)"
     else
       bad "MAELSTROM's directory reaches the tests" "exit $got, server $pid2 then $pid3: $out"
+    fi
+    # A node binary outside the workspace, named by --bin after "--" (as `tools/bazel run
+    # //tools/workbench -- test --bin /tmp/mynode/mynode`): mounted read-only and the
+    # argument rewritten; the server is not restarted for it.
+    out=$(tb run //:show_bin -- test --bin "$tmp/ndir/node" 2>&1)
+    got=$?
+    if [ "$got" = 0 ] && grep -qx "bin=/opt/glomers-bin$tmp/ndir/node" <<<"$out" &&
+      grep -qx "node ran" <<<"$out" && grep -qx read-only <<<"$out"; then
+      ok "--bin outside the workspace is mounted read-only"
+    else
+      bad "--bin outside the workspace is mounted read-only" "exit $got: $out"
+    fi
+    out=$(tb run //:show_bin -- test --bin="$tmp/ndir/node" 2>&1)
+    got=$?
+    if [ "$got" = 0 ] && grep -qx "bin=/opt/glomers-bin$tmp/ndir/node" <<<"$out" && grep -qx "node ran" <<<"$out"; then
+      ok "--bin=PATH outside the workspace is mounted too"
+    else
+      bad "--bin=PATH outside the workspace is mounted too" "exit $got: $out"
+    fi
+    # A relative --bin inside the workspace stays relative (the binary resolves it
+    # against BUILD_WORKING_DIRECTORY, the directory of the call).
+    out=$(cd "$ws/sub" && nice -n 10 "$repo/tools/bazel" run //:show_bin -- test --bin ./node 2>&1)
+    got=$?
+    if [ "$got" = 0 ] && grep -qx "bin=./node" <<<"$out" && grep -qx "workspace node ran" <<<"$out"; then
+      ok "a relative --bin inside the workspace resolves in the caller's directory"
+    else
+      bad "a relative --bin inside the workspace resolves in the caller's directory" "exit $got: $out"
     fi
   fi
   tb shutdown >/dev/null 2>&1

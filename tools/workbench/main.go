@@ -5,11 +5,16 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/glomers/glomers/tools/workbench/cli"
 )
 
 func main() {
+	if err := enterUserDirectory(); err != nil {
+		fmt.Fprintln(os.Stderr, "workbench:", err)
+		os.Exit(cli.ExitBadArgs)
+	}
 	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -154,6 +154,9 @@ func parseFlags(specs []flagSpec, args []string) (parsed, error) {
 			}
 		}
 		if spec == nil {
+			if guess := suggestOption(a, specs); guess != "" {
+				return p, fmt.Errorf("unknown option %q; did you mean %s?", a, guess)
+			}
 			return p, fmt.Errorf("unknown option %q", a)
 		}
 		var val string

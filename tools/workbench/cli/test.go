@@ -110,9 +110,9 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		progressOn = true
 	}
-	var console io.Writer = stderr
+	var console io.Writer = cappedLines{stderr, run.Path("jepsen.log")}
 	if progressOn {
-		console = lineClearer{stderr}
+		console = lineClearer{console}
 	}
 	// The handler serialises writes; the log file is unbuffered so it is
 	// complete even if the workbench is killed.
@@ -143,6 +143,9 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 	}
 	if progressOn {
 		cfg.Progress = stderr
+	} else if _, ok := stderr.(*os.File); ok {
+		// A pipe or a file: a whole status line every 5 s instead.
+		cfg.Progress, cfg.ProgressLines = stderr, true
 	}
 	out, err := runner.Run(ctx, cfg)
 	if err != nil {
@@ -172,15 +175,18 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 
 // printVerdict prints the results and the verdict and returns the exit code.
 func printVerdict(out *runner.Outcome, w *workload.Workload, run *store.Run, seed uint64, stdout, stderr io.Writer) int {
+	colour := colourOn(stdout)
 	if b, err := edn.Marshal(map[string]any(out.Results)); err == nil {
-		stdout.Write(b)
+		io.WriteString(stdout, capLines(string(b), run.Path("results.edn")))
 	}
 	fmt.Fprintln(stdout)
 	for _, e := range out.NodeErrors {
-		fmt.Fprintf(stdout, "node error: %s\n", e)
+		fmt.Fprintln(stdout, paint(colour, colourRed, capLines("node error: "+e, run.Path("results.edn"))))
 	}
 	for _, line := range analysis.FirstErrors(out.Results) {
-		fmt.Fprintln(stdout, line)
+		for _, part := range wrapLine(line, 120) {
+			fmt.Fprintln(stdout, paint(colour, colourRed, part))
+		}
 	}
 	fmt.Fprintf(stdout, "seed %d; results in %s\n", seed, run.Dir)
 	switch {
@@ -202,18 +208,19 @@ func printVerdict(out *runner.Outcome, w *workload.Workload, run *store.Run, see
 // that is invalid only by w's strict checks keeps exit 1 (the workbench's
 // verdict; --maelstrom-verdicts turns those checks off) and is told so in
 // words: Maelstrom would accept it, what is still wrong, and how to get
-// Maelstrom's verdict.
+// Maelstrom's verdict. On a terminal the verdict is in colour.
 func announce(stdout io.Writer, res checker.Result, w *workload.Workload) int {
+	colour := colourOn(stdout)
 	switch res.Valid() {
 	case checker.Valid:
-		fmt.Fprintln(stdout, "Everything looks good! ヽ(‘ー`)ノ")
+		fmt.Fprintln(stdout, paint(colour, colourGreen, "Everything looks good! ヽ(‘ー`)ノ"))
 		if _, notJudged := analysis.StrictFailures(res); len(notJudged) > 0 {
 			fmt.Fprintf(stdout, "(--maelstrom-verdicts: the workbench's strict checks also found %s, left out of the verdict as Maelstrom does)\n",
 				strings.Join(notJudged, ", "))
 		}
 		return ExitValid
 	case checker.Invalid:
-		fmt.Fprintln(stdout, "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻")
+		fmt.Fprintln(stdout, paint(colour, colourRed, "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻"))
 		var strict []workload.StrictCheck
 		if w != nil {
 			strict = w.Strict
@@ -223,7 +230,7 @@ func announce(stdout io.Writer, res checker.Result, w *workload.Workload) int {
 		}
 		return ExitInvalid
 	}
-	fmt.Fprintln(stdout, "Errors occurred during analysis, but no anomalies found. ಠ~ಠ")
+	fmt.Fprintln(stdout, paint(colour, colourYellow, "Errors occurred during analysis, but no anomalies found. ಠ~ಠ"))
 	return ExitUnknown
 }
 

@@ -28,6 +28,7 @@ var knownFiles = []struct{ name, about string }{
 	{store.HistoryName, "the history as JSON lines (what analyze re-checks)"},
 	{store.TestName, "the test's options and seed"},
 	{store.LogName, "the workbench's console log"},
+	{TimelineFile, "every operation as a box in its process's column (Jepsen's timeline)"},
 	{store.LinearizabilityName, "porcupine's interactive view of the keys that cannot be linearized"},
 }
 
@@ -60,6 +61,8 @@ type page struct {
 	EDN                                   string
 	Plots                                 []fileLink
 	Messages                              *fileLink
+	Diagram                               diagramView
+	Timeline                              string // href of timeline.html, if the run has one
 	Files                                 []fileLink
 	FilesElided                           int
 
@@ -126,8 +129,12 @@ func index(dir, runDir string, results checker.Result) ([]byte, error) {
 			p.Plots = append(p.Plots, f)
 		}
 	}
+	if f, ok := present[TimelineFile]; ok {
+		p.Timeline = f.Href
+	}
 	if f, ok := present[MessagesFile]; ok {
 		p.Messages = &f
+		p.Diagram = readDiagramView(out)
 	}
 	shown := map[string]bool{IndexFile: true}
 	for _, k := range knownFiles {
@@ -431,6 +438,8 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
   .plot p, .note { color: var(--mute); font-size: 13px; margin: 4px 0 0; }
   .messages { max-height: 720px; overflow: auto; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
   .messages img { display: block; }
+  /* The diagram's top strip (caption and lane names) stays in view while it scrolls. */
+  .messages .lane-heads { position: sticky; top: 0; z-index: 1; background-repeat: no-repeat; background-position: 0 0; background-color: #fff; border-bottom: 1px solid var(--line); }
   pre { margin: 0; overflow: auto; max-height: 560px; font: 12.5px/1.45 ui-monospace, Menlo, monospace; }
   a { color: #1d5fbf; text-decoration: none; } a:hover { text-decoration: underline; }
   td.size { color: var(--mute); white-space: nowrap; text-align: right; }
@@ -462,11 +471,26 @@ var pageTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 </div>
 
 {{if .Plots}}<h2>Performance</h2>{{end}}
+{{if .Timeline}}<p><a href="{{.Timeline}}">Timeline</a>: every operation as a box in its process's column, coloured by how it completed.</p>{{end}}
 {{range .Plots}}<div class="card plot"><a href="{{.Href}}"><img src="{{.Href}}" alt="{{.Name}}"></a></div>
 {{end}}
 {{with .Messages}}
 <h2>Messages</h2>
-<div class="messages"><img src="{{.Href}}" alt="{{.Name}}"></div>
+<div class="messages" data-focus-y="{{$.Diagram.FocusY}}"><div class="lane-heads" style="width:{{$.Diagram.Width}}px;height:{{$.Diagram.HeaderHeight}}px;margin-bottom:-{{$.Diagram.HeaderHeight}}px;background-image:url('{{.Href}}')"></div><img src="{{.Href}}" alt="{{.Name}}"></div>
+{{if $.Diagram.FocusY}}<p class="note">Opened at the messages the failure points at (highlighted, labels in bold).</p>{{end}}
+<script>
+// Open the diagram at the failure: the messages the first error points at.
+(() => {
+  const box = document.querySelector('.messages');
+  const y = Number(box && box.dataset.focusY);
+  if (!(y > 0)) return;
+  // Only once the diagram has its height can the box scroll.
+  const img = box.querySelector('img');
+  const open = () => { box.scrollTop = Math.max(0, y - 160); };
+  if (img.complete) open(); else img.addEventListener('load', open);
+  window.addEventListener('load', open);
+})();
+</script>
 <form class="window" action="{{.Href}}" method="get"><label>Draw the messages sent from <input name="from" type="number" min="0" step="0.1" value="0" style="width:6em"> s on</label> <button type="submit">Draw</button> <span class="note">(under <code>workbench serve</code>)</span></form>
 <p class="note">Time flows down; one line per client, node and service. Dashed arrows ending in a cross were never delivered. <a href="{{.Href}}">Open the diagram on its own</a> to hover over a message for its body.</p>
 {{end}}

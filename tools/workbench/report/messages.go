@@ -71,6 +71,8 @@ type diagramMessage struct {
 	body             string
 	send, recv, drop *Event
 	sendRow, endRow  int
+	// highlight marks a message the run's failure points at (highlight.go).
+	highlight bool
 }
 
 // diagramRow is one row of the diagram: a message's send or its end
@@ -104,7 +106,13 @@ func messages(journal []Event, w Window) []byte {
 // the run's sends and those before the window, for the caption.
 func drawMessages(msgs []*diagramMessage, total, before int, w Window) []byte {
 	rows, nRows := layoutRows(msgs)
-	d := newDiagram(laneOrder(msgs), nRows)
+	focusRow := -1
+	for _, m := range msgs {
+		if m.highlight && (focusRow < 0 || m.sendRow < focusRow) {
+			focusRow = m.sendRow
+		}
+	}
+	d := newDiagram(laneOrder(msgs), nRows, focusRow)
 	d.caption(captionFor(len(msgs), total, before, w))
 	if len(msgs) == 0 {
 		fmt.Fprintf(&d.b, `<text x="12" y="48" fill="#888">no messages were journaled</text>`+"\n")
@@ -238,7 +246,9 @@ type diagram struct {
 	nRows         int
 }
 
-func newDiagram(lanes []string, nRows int) *diagram {
+// newDiagram starts the SVG; focusRow, when not negative, is the row the
+// viewer should open at (data-focus-y on the root element).
+func newDiagram(lanes []string, nRows, focusRow int) *diagram {
 	// Big clusters (25 nodes and their clients) get narrower lanes so the
 	// diagram stays scrollable.
 	laneWidth := wideLane
@@ -252,7 +262,11 @@ func newDiagram(lanes []string, nRows int) *diagram {
 	d.width = gutterWidth + laneWidth*float64(max(len(lanes), 1)) + 20
 	d.height = diagramTop + rowHeight*float64(nRows+1) + 30
 	b := &d.b
-	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="11">`+"\n", d.width, d.height, d.width, d.height)
+	focus := ""
+	if focusRow >= 0 {
+		focus = fmt.Sprintf(` data-focus-y="%.0f"`, d.rowY(focusRow))
+	}
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g"%s font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="11">`+"\n", d.width, d.height, d.width, d.height, focus)
 	b.WriteString("<title>Messages</title>\n")
 	b.WriteString(`<defs>`)
 	// One arrowhead per colour: context-stroke is too new to rely on.
@@ -260,7 +274,7 @@ func newDiagram(lanes []string, nRows int) *diagram {
 		fmt.Fprintf(b, `<marker id="%s" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0L10,5L0,10Z" fill="%s"/></marker>`, arrowID(c), c)
 	}
 	b.WriteString(
-		`<style>.lbl{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}.msg:hover line,.msg:hover path{stroke-width:2.6}</style>` +
+		`<style>.lbl{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}.msg:hover line,.msg:hover path{stroke-width:2.6}.hl .lbl{font-weight:700}.halo{stroke:#ffd400;stroke-width:7;stroke-opacity:.55;fill:none}</style>` +
 			"</defs>\n")
 	fmt.Fprintf(b, `<rect width="%g" height="%g" fill="#ffffff"/>`+"\n", d.width, d.height)
 	return d
@@ -331,10 +345,20 @@ func drawMessage(b *strings.Builder, m *diagramMessage, laneX map[string]float64
 	if !delivered {
 		class = "msg dropped"
 	}
+	if m.highlight {
+		class += " hl"
+	}
 	fmt.Fprintf(b, `<g class="%s" data-id="%d"><title>%s</title>`, class, m.id, esc(tip.String()))
 	dash := ""
 	if !delivered {
 		dash = ` stroke-dasharray="4 3"`
+	}
+	if m.highlight {
+		if m.src == m.dest {
+			fmt.Fprintf(b, `<path class="halo" d="M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f"/>`, x1, y1, x1+40, y1, x2+40, y2, x2, y2)
+		} else {
+			fmt.Fprintf(b, `<line class="halo" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, x1, y1, x2, y2)
+		}
 	}
 	if m.src == m.dest {
 		// A message to oneself: a loop out to the right of the lane.
@@ -355,7 +379,7 @@ func drawMessage(b *strings.Builder, m *diagramMessage, laneX map[string]float64
 	if m.src == m.dest {
 		lx, ly = x1+34, (y1+y2)/2
 	}
-	fmt.Fprintf(b, `<text class="lbl" x="%.1f" y="%.1f" text-anchor="middle" fill="%s">%s</text></g>`+"\n", lx, ly, colour, esc(m.typ))
+	fmt.Fprintf(b, `<text class="lbl" x="%.1f" y="%.1f" text-anchor="middle" fill="%s">%s</text></g>`+"\n", lx, ly, colour, esc(labelText(m)))
 }
 
 func fmtSeconds(ns int64) string {

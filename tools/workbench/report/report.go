@@ -53,6 +53,7 @@ func write(dir, runDir string, h history.History, journal []Event, results check
 		{LatencyQuantilesFile, latencyQuantiles(d)},
 		{RateFile, rate(d)},
 		{MessagesFile, messagesFor(runDir, h, journal, results)},
+		{TimelineFile, timeline(h)},
 	}
 	for _, p := range plots {
 		if err := os.WriteFile(filepath.Join(dir, p.name), p.svg, 0o644); err != nil {

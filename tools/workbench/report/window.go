@@ -124,6 +124,7 @@ func messagesFor(dir string, h history.History, journal []Event, results checker
 		w, sel = Window{}, newSelector(0)
 		sliceSource(journal)(func(e *Event) { sel.add(e) })
 	}
+	markHighlights(sel.msgs, failureRefsOf(h, results))
 	return drawMessages(sel.msgs, max(sel.total, sentCount(results)), sel.before, w)
 }
 

@@ -56,8 +56,10 @@ type Config struct {
 	// sets it to registry.Services; nil starts none.
 	Services func(ctx context.Context, net *network.Network, rng *rand.Rand, log *slog.Logger) (stop func())
 	// Progress, if set, receives a one-line live status every 250 ms
-	// (carriage-return updated).
-	Progress io.Writer
+	// (carriage-return updated), or with ProgressLines a whole line every
+	// 5 s (for a pipe or a log, where a live line would be noise).
+	Progress      io.Writer
+	ProgressLines bool
 	// Dir receives history.json, history.txt and net-journal.json as the
 	// run goes (the store's run directory), so that memory stays flat
 	// however long the run is. "" streams them to a temporary directory
@@ -622,7 +624,7 @@ func (r *run) mainPhase(ctx context.Context) {
 			r.part.Run(phaseCtx)
 		}()
 	}
-	stopProgress := r.progress(deadline)
+	stopProgress := r.progress(deadline, "")
 	defer stopProgress()
 
 	r.workers = r.newWorkers()
@@ -646,6 +648,11 @@ func (r *run) finalPhase(ctx context.Context) {
 		r.part.Heal()
 	}
 	r.log.Info("Waiting for recovery...")
+	// The status goes on through the wait: a quiet console for 10 s looks
+	// like a hang.
+	deadline := time.Now().Add(r.cfg.RecoveryWait + r.cfg.FinalTimeout)
+	stopProgress := r.progress(deadline, "recovery, then final reads")
+	defer stopProgress()
 	t := time.NewTimer(r.cfg.RecoveryWait)
 	select {
 	case <-ctx.Done():
@@ -653,9 +660,6 @@ func (r *run) finalPhase(ctx context.Context) {
 		return
 	case <-t.C:
 	}
-	deadline := time.Now().Add(r.cfg.FinalTimeout)
-	stopProgress := r.progress(deadline)
-	defer stopProgress()
 	r.runPhase(ctx, &phase{
 		gen:      r.cfg.Workload.NewFinalGenerator(r.cfg.Opts, r.genRand, r.mainGen),
 		deadline: deadline,
@@ -764,23 +768,36 @@ func (r *run) recordNemesis(e nemesis.Event) {
 	}
 }
 
-// progress prints a live status line until the returned func is called.
-func (r *run) progress(deadline time.Time) (stop func()) {
+// progressLineEvery is how often ProgressLines prints (tests shorten it).
+var progressLineEvery = 5 * time.Second
+
+// progress prints a status line (live, or every 5 s with ProgressLines)
+// until the returned func is called; phase, if set, names what is going on.
+func (r *run) progress(deadline time.Time, phase string) (stop func()) {
 	if r.cfg.Progress == nil {
 		return func() {}
+	}
+	every, clear, end := 250*time.Millisecond, "\r\033[K", ""
+	if r.cfg.ProgressLines {
+		every, clear, end = progressLineEvery, "progress: ", "\n"
+	}
+	if phase != "" {
+		phase = "  " + phase
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(250 * time.Millisecond)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		limit := deadline.Sub(r.start).Round(time.Second)
 		for {
 			select {
 			case <-done:
-				fmt.Fprint(r.cfg.Progress, "\r\033[K")
+				if !r.cfg.ProgressLines {
+					fmt.Fprint(r.cfg.Progress, clear)
+				}
 				return
 			case <-t.C:
 			}
@@ -792,8 +809,8 @@ func (r *run) progress(deadline time.Time) (stop func()) {
 				}
 			}
 			ok, fail, info, inv := r.rec.counts()
-			fmt.Fprintf(r.cfg.Progress, "\r\033[K%5.1fs/%v  ops %d  ok %d  fail %d  info %d%s",
-				time.Since(r.start).Seconds(), limit, inv, ok, fail, info, part)
+			fmt.Fprintf(r.cfg.Progress, "%s%5.1fs/%v  ops %d  ok %d  errors %d (fail %d, info %d)%s%s%s",
+				clear, time.Since(r.start).Seconds(), limit, inv, ok, fail+info, fail, info, part, phase, end)
 		}
 	}()
 	return func() { close(done); wg.Wait() }

@@ -25,6 +25,7 @@ const (
 	LatencyRawName       = "latency-raw.svg"
 	LatencyQuantilesName = "latency-quantiles.svg"
 	RateName             = "rate.svg"
+	TimelineName         = "timeline.html" // Jepsen's timeline of the operations
 	LinearizabilityName  = "linearizability.html"
 
 	// AnalysisName is the directory analyze writes into, one

@@ -192,7 +192,10 @@ func ednLine(v any) string {
 }
 
 // HistoryLine is one history.txt line, e.g.
-// "0\t:invoke\t:echo\t\"Please echo 35\"" (nemesis ops use :nemesis).
+// "0\t:invoke\t:echo\t\"Please echo 35\"\t; n0" (nemesis ops use
+// :nemesis). Jepsen's columns come first, unchanged; the node the process
+// talks to closes the line as a comment, so that a failure naming a node
+// can be followed in the history.
 func HistoryLine(op history.Op) string {
 	proc := fmt.Sprint(op.Process)
 	if !op.IsClient() {
@@ -201,6 +204,9 @@ func HistoryLine(op history.Op) string {
 	s := proc + "\t:" + string(op.Type) + "\t:" + op.F + "\t" + ednLine(op.Value)
 	if op.Error != nil {
 		s += "\t" + ednLine(op.Error)
+	}
+	if op.Node != "" {
+		s += "\t; " + op.Node
 	}
 	return s
 }

@@ -19,6 +19,7 @@ func TestHistoryLineIsJepsenStyle(t *testing.T) {
 	}{
 		{history.Op{Process: 0, Type: history.Invoke, F: "echo", Value: "Please echo 35"}, "0\t:invoke\t:echo\t\"Please echo 35\""},
 		{history.Op{Process: 3, Type: history.Info, F: "generate", Error: "net-timeout"}, "3\t:info\t:generate\tnil\t\"net-timeout\""},
+		{history.Op{Process: 4, Type: history.OK, F: "read", Value: []any{7}, Node: "n3"}, "4\t:ok\t:read\t[7]\t; n3"},
 		{history.Op{Process: history.NemesisProcess, Type: history.Info, F: "start-partition",
 			Value: map[string]any{"n0": []string{"n1"}, "n1": []string{"n0"}}},
 			":nemesis\t:info\t:start-partition\t{:n0 [\"n1\"], :n1 [\"n0\"]}"},

@@ -134,6 +134,16 @@ type element struct {
 	known       *indexed // the add's ok, or the first read completion that had it
 	lastPresent *indexed // read invocation
 	lastAbsent  *indexed // read invocation
+	// onNode is, per server node, whether the latest-invoked ok read on
+	// that node had the value: the failure text names the nodes that have
+	// it and those that miss it.
+	onNode map[string]nodeRead
+}
+
+// nodeRead is the latest read on one node, by invocation.
+type nodeRead struct {
+	at      int
+	present bool
 }
 
 // indexed is an op with its position in the history, which is what
@@ -206,8 +216,20 @@ func analyse(h history.History, add string) analysis {
 				}
 			}
 			done := &indexed{i, op}
+			node := inv.op.Node
+			if node == "" {
+				node = op.Node
+			}
 			for _, k := range a.order {
 				e := a.elements[k]
+				if node != "" {
+					if e.onNode == nil {
+						e.onNode = map[string]nodeRead{}
+					}
+					if last, seen := e.onNode[node]; !seen || last.at < inv.at {
+						e.onNode[node] = nodeRead{at: inv.at, present: present[k] > 0}
+					}
+				}
 				if present[k] > 0 {
 					if e.known == nil {
 						e.known = done
@@ -290,13 +312,18 @@ func opMap(x *indexed) any {
 	return m
 }
 
+// describeLost is the first-error text of a lost value. It names the
+// nodes: the one the value went to, the read that last saw it and where,
+// the read that now misses it and where, and which nodes' latest reads have
+// it or not, so that the message diagram can be opened there.
 func (r elementResult) describeLost(n int) string {
 	e := r.e
 	var b strings.Builder
-	fmt.Fprintf(&b, "value %v lost (%d lost in all): known from op %d (%s, t=%s)", e.value, n,
+	fmt.Fprintf(&b, "value %v lost (%d lost in all): %s to %s at op %d (t=%s), known from op %d (%s, t=%s)", e.value, n,
+		e.invoked.op.F, nodeName(e.invoked.op.Node), e.invoked.at, time.Duration(e.invoked.op.Time).Round(time.Millisecond),
 		e.known.at, e.known.op.Type, time.Duration(e.known.op.Time).Round(time.Millisecond))
 	if e.lastPresent != nil {
-		fmt.Fprintf(&b, ", last seen by the read invoked at op %d", e.lastPresent.at)
+		fmt.Fprintf(&b, ", last seen by the read invoked at op %d on %s", e.lastPresent.at, nodeName(e.lastPresent.op.Node))
 	} else {
 		b.WriteString(", never seen by any read")
 	}
@@ -310,7 +337,39 @@ func (r elementResult) describeLost(n int) string {
 		fmt.Fprintf(&b, " on %s", la.Node)
 	}
 	fmt.Fprintf(&b, ", t=%s) and every read after", time.Duration(la.Time).Round(time.Millisecond))
+	var have, miss []string
+	for node, last := range e.onNode {
+		if last.present {
+			have = append(have, node)
+		} else {
+			miss = append(miss, node)
+		}
+	}
+	if len(have)+len(miss) > 0 {
+		sort.Strings(have)
+		sort.Strings(miss)
+		fmt.Fprintf(&b, "; the latest read on %s has it, on %s misses it", nodeList(have), nodeList(miss))
+	}
 	return b.String()
+}
+
+func nodeName(n string) string {
+	if n == "" {
+		return "an unknown node"
+	}
+	return n
+}
+
+// nodeList shortens long lists: a 25-node cluster must not make the line
+// unreadable.
+func nodeList(nodes []string) string {
+	switch {
+	case len(nodes) == 0:
+		return "no node"
+	case len(nodes) > 8:
+		return strings.Join(nodes[:8], ", ") + fmt.Sprintf(" and %d more", len(nodes)-8)
+	}
+	return strings.Join(nodes, ", ")
 }
 
 // sortResults orders results by value, as set-full sorts its element map:
