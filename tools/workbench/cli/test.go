@@ -110,7 +110,7 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
 		progressOn = true
 	}
-	var console io.Writer = cappedLines{stderr, run.Path("jepsen.log")}
+	var console io.Writer = cappedLines{stderr, run.Path(store.LogName)}
 	if progressOn {
 		console = lineClearer{console}
 	}
@@ -177,11 +177,11 @@ func runOne(ctx context.Context, o *TestOptions, seed uint64, stdout, stderr io.
 func printVerdict(out *runner.Outcome, w *workload.Workload, run *store.Run, seed uint64, stdout, stderr io.Writer) int {
 	colour := colourOn(stdout)
 	if b, err := edn.Marshal(map[string]any(out.Results)); err == nil {
-		io.WriteString(stdout, capLines(string(b), run.Path("results.edn")))
+		io.WriteString(stdout, capLines(string(b), run.Path(store.ResultsEDNName)))
 	}
 	fmt.Fprintln(stdout)
 	for _, e := range out.NodeErrors {
-		fmt.Fprintln(stdout, paint(colour, colourRed, capLines("node error: "+e, run.Path("results.edn"))))
+		fmt.Fprintln(stdout, paint(colour, colourRed, capLines("node error: "+e, run.Path(store.ResultsEDNName))))
 	}
 	for _, line := range analysis.FirstErrors(out.Results) {
 		for _, part := range wrapLine(line, 120) {
