@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/glomers/glomers/tools/flyio"
 	"github.com/glomers/glomers/tools/resultcheck/bound"
@@ -35,7 +36,32 @@ func printSummary(w io.Writer, o *TestOptions, out *runner.Outcome, run *store.R
 	if out != nil {
 		h = out.History
 	}
-	fmt.Fprintln(w, summaryLine(o, res, h, reportPath(run)))
+	for _, line := range wrapSummary(summaryLine(o, res, h, reportPath(run)), maxConsoleLine) {
+		fmt.Fprintln(w, line)
+	}
+}
+
+// summaryIndent starts a continuation line of the summary under its first
+// figure.
+const summaryIndent = "         " // len("summary: ")
+
+// wrapSummary breaks the summary between its " · "-separated figures so
+// that no line is longer than width (a figure longer than that keeps a
+// line of its own); the first line keeps the "summary: " prefix that
+// scripts look for, the others are indented under it.
+func wrapSummary(line string, width int) []string {
+	parts := strings.Split(strings.TrimPrefix(line, "summary: "), " · ")
+	var lines []string
+	cur := "summary: " + parts[0]
+	for _, p := range parts[1:] {
+		if utf8.RuneCountInString(cur)+len(" · ")+utf8.RuneCountInString(p) > width {
+			lines = append(lines, cur+" ·")
+			cur = summaryIndent + p
+			continue
+		}
+		cur += " · " + p
+	}
+	return append(lines, cur)
 }
 
 func reportPath(run *store.Run) string {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/glomers/glomers/tools/flyio"
 	"github.com/glomers/glomers/tools/workbench/history"
@@ -158,8 +159,8 @@ func TestSummaryLineOtherWorkloads(t *testing.T) {
 	}
 }
 
-// The summary is the last line of `workbench test` and names the run's
-// report.
+// The summary closes the output of `workbench test` (from its "summary: "
+// line on, wrapped between figures) and names the run's report.
 func TestSummaryClosesTestOutput(t *testing.T) {
 	needNode(t)
 	t.Parallel()
@@ -168,8 +169,19 @@ func TestSummaryClosesTestOutput(t *testing.T) {
 	if code != ExitValid {
 		t.Fatalf("exit %d:\n%s%s", code, out.String(), errb.String())
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	last := lines[len(lines)-1]
+	text := strings.TrimSpace(out.String())
+	i := strings.LastIndex(text, "summary: ")
+	if i < 0 {
+		t.Fatalf("no summary in:\n%s", text)
+	}
+	var joined []string
+	for _, line := range strings.Split(text[i:], "\n") {
+		if len(line) > maxConsoleLine {
+			t.Errorf("summary line over %d characters: %q", maxConsoleLine, line)
+		}
+		joined = append(joined, strings.TrimSuffix(strings.TrimPrefix(line, summaryIndent), " ·"))
+	}
+	last := strings.Join(joined, " · ")
 	l := latestRun(t, out.String())
 	for _, want := range []string{"summary: valid · ", " ops · availability 1.000 · ", "ok latency p50/p99/max ",
 		"Fly.io 1 at --time-limit 2, not 10: verdict ✓", "report " + filepath.Join(l.Dir, "index.html")} {
@@ -255,5 +267,36 @@ func TestStrictOnlyRunSaysMaelstromWouldAccept(t *testing.T) {
 		if !strings.Contains(cmp.String(), want) {
 			t.Errorf("compare lacks %q:\n%s", want, cmp.String())
 		}
+	}
+}
+
+// The summary goes out in lines of at most 200 characters, broken between
+// figures, the first keeping its "summary: " prefix.
+func TestSummaryWrapsBetweenFigures(t *testing.T) {
+	figures := []string{"valid", "1974 ops", "availability 1.000", "servers 0.90 msgs/op",
+		"broadcast ok p50/p99/max 0.52/101/107 ms", "at the node p50/p99 0.40/5.45 ms",
+		"stable p50/max 335/831 ms", "dissemination p50/max 351/873 ms", "lost 0",
+		"Fly.io 3e (GOSSIP_PRESET=messages): verdict ✓ msgs/op<20 ✓ p50<1s ✓ max<2s ✓",
+		"report store/broadcast/20261208T005047.266Z/index.html"}
+	line := "summary: " + strings.Join(figures, " · ")
+	lines := wrapSummary(line, 100)
+	if len(lines) < 3 || !strings.HasPrefix(lines[0], "summary: valid · 1974 ops") {
+		t.Fatalf("wrapped into %q", lines)
+	}
+	var rejoined []string
+	for i, l := range lines {
+		if n := utf8.RuneCountInString(l); n > 100 {
+			t.Errorf("line %d has %d characters: %q", i, n, l)
+		}
+		if i > 0 && !strings.HasPrefix(l, summaryIndent) {
+			t.Errorf("line %d not indented: %q", i, l)
+		}
+		rejoined = append(rejoined, strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(l, "summary: "), summaryIndent), " ·"))
+	}
+	if got := "summary: " + strings.Join(rejoined, " · "); got != line {
+		t.Errorf("wrapping lost or changed figures:\n%s\nwant\n%s", got, line)
+	}
+	if got := wrapSummary("summary: valid · 3 ops", 200); len(got) != 1 || got[0] != "summary: valid · 3 ops" {
+		t.Errorf("a short summary is one line, got %q", got)
 	}
 }
