@@ -24,6 +24,9 @@ const (
 	maxPaths = 3 // equally long prefixes shown (they may end in different values)
 	maxTail  = 3 // last steps of each prefix shown
 	maxStuck = 5 // refused operations shown per prefix
+	// reorderBudget bounds the search for the other values a prefix's
+	// operations can leave in the register, in configurations visited.
+	reorderBudget = 20000
 )
 
 // opMeta is what the checker keeps of a porcupine operation's place in the
@@ -133,6 +136,83 @@ func impasseAfter(ops []porcupine.Operation, prefix []int) (impasse, bool) {
 	return imp, true
 }
 
+// ending is a value the register can hold after a set of operations, and
+// the operation that put it there (-1: the initial null).
+type ending struct {
+	held   string
+	writer int
+}
+
+// endings finds the values the register can hold once exactly the
+// operations of prefix are linearized, in every order real time and the
+// register allow: porcupine keeps one order per length, but concurrent
+// writes leave the register holding either value, and a read refused
+// after the prefix returned none of them. It searches depth first over
+// (set linearized, value), each configuration once; complete is false if
+// it ran out of budget, and then the endings are the ones it found.
+func endings(ops []porcupine.Operation, prefix []int) (found []ending, complete bool) {
+	n := len(prefix)
+	done := make([]bool, n)
+	seen := map[string]bool{}
+	held := map[string]bool{}
+	budget := reorderBudget
+	var visit func(count int, state string, writer int) bool
+	visit = func(count int, state string, writer int) bool {
+		key := make([]byte, 0, n+len(state)+1)
+		for _, d := range done {
+			if d {
+				key = append(key, '1')
+			} else {
+				key = append(key, '0')
+			}
+		}
+		key = append(append(key, '|'), state...)
+		if seen[string(key)] {
+			return true
+		}
+		seen[string(key)] = true
+		if budget--; budget < 0 {
+			return false
+		}
+		if count == n {
+			if !held[state] {
+				held[state] = true
+				found = append(found, ending{state, writer})
+			}
+			return true
+		}
+		firstReturn := int64(math.MaxInt64)
+		for i, id := range prefix {
+			if !done[i] && ops[id].Return < firstReturn {
+				firstReturn = ops[id].Return
+			}
+		}
+		for i, id := range prefix {
+			op := ops[id]
+			if done[i] || op.Call > firstReturn {
+				continue
+			}
+			ok, next := casRegister.Step(state, op.Input, op.Output)
+			if !ok {
+				continue
+			}
+			w := writer
+			if in := op.Input.(regInput); in.f == "write" || (in.f == "cas" && in.from == state) {
+				w = id
+			}
+			done[i] = true
+			more := visit(count+1, next.(string), w)
+			done[i] = false
+			if !more {
+				return false
+			}
+		}
+		return true
+	}
+	complete = visit(0, casRegister.Init().(string), -1)
+	return found, complete
+}
+
 func cmpInt64(a, b int64) int {
 	switch {
 	case a < b:
@@ -191,21 +271,29 @@ func explanation(key any, ops []porcupine.Operation, imps []impasse) (map[string
 	default:
 		what = fmt.Sprintf("the %s at op %d (%s)", in.f, m.index, where(op))
 	}
-	// Equally long prefixes may end in other values; all of them refuse
-	// the op, so the line names each value once.
+	// The same operations in another order real time allows may leave
+	// another value; the op is refused after each (else a longer prefix
+	// would exist), so the line names them all, the found prefix's first.
+	ends, complete := endings(ops, first.prefix)
+	ends = slices.DeleteFunc(ends, func(e ending) bool {
+		ok, _ := casRegister.Step(e.held, op.Input, op.Output)
+		return ok || e.held == first.held
+	})
+	ends = append([]ending{{first.held, first.writer}}, ends...)
 	var held []string
-	seen := map[string]bool{}
-	for _, imp := range imps {
-		if seen[imp.held] || !slices.Contains(imp.stuck, first.stuck[0]) {
-			continue
-		}
-		seen[imp.held] = true
-		h := imp.held + " (initial)"
-		if imp.writer >= 0 {
-			h = fmt.Sprintf("%s (written by op %d)", imp.held, ops[imp.writer].Metadata.(*opMeta).index)
+	values := []any{}
+	for _, e := range ends {
+		h := e.held + " (initial)"
+		if e.writer >= 0 {
+			h = fmt.Sprintf("%s (written by op %d)", e.held, ops[e.writer].Metadata.(*opMeta).index)
 		}
 		held = append(held, h)
+		values = append(values, decodeValue(e.held))
 	}
+	if !complete {
+		held = append(held, "…")
+	}
+	entry["values"] = values
 	return entry, fmt.Sprintf("key %v cannot be linearized: %s, but the register held %s after the longest linearizable prefix found (%d of the key's %d ops)",
 		key, what, strings.Join(held, " or "), len(first.prefix), len(ops))
 }
