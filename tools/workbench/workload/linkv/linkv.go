@@ -5,7 +5,9 @@
 // ([from to], each 0…4), writes and CASes 1:2. A key is retired after
 // about 128 ops. The checker verifies each key's history is linearizable
 // against a CAS register that starts out null (using porcupine instead of
-// Knossos).
+// Knossos) and, like Knossos, says where a failing key gets stuck: the
+// longest linearizable prefix found, the value the register held there,
+// and the operations that cannot follow it (explain.go).
 package linkv
 
 import (
