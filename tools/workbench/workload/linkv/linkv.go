@@ -5,7 +5,9 @@
 // ([from to], each 0…4), writes and CASes 1:2. A key is retired after
 // about 128 ops. The checker verifies each key's history is linearizable
 // against a CAS register that starts out null (using porcupine instead of
-// Knossos).
+// Knossos) and, like Knossos, says where a failing key gets stuck: the
+// longest linearizable prefix found, the value the register held there,
+// and the operations that cannot follow it (explain.go).
 package linkv
 
 import (
@@ -202,6 +204,7 @@ func keyOps(h history.History) (map[string][]porcupine.Operation, map[string]any
 		keys[kk] = kv[0]
 		ret := int64(math.MaxInt64)
 		out := regOutput{}
+		var completion any
 		if c := p.Completion; c != nil {
 			switch c.Type {
 			case history.Fail:
@@ -214,14 +217,17 @@ func keyOps(h history.History) (map[string][]porcupine.Operation, map[string]any
 						out.value = history.Key(rv[1])
 					}
 				}
+				completion = c.Value
 			}
 		}
 		in := regInput{f: inv.F}
+		meta := &opMeta{index: inv.Index, node: inv.Node, value: inv.Value}
 		switch inv.F {
 		case "read":
 			if !out.known {
 				continue // an unanswered read constrains nothing
 			}
+			meta.value = completion
 		case "write":
 			in.arg = history.Key(kv[1])
 		case "cas":
@@ -234,7 +240,7 @@ func keyOps(h history.History) (map[string][]porcupine.Operation, map[string]any
 			continue
 		}
 		ops[kk] = append(ops[kk], porcupine.Operation{
-			ClientId: inv.Process, Input: in, Call: inv.Time, Output: out, Return: ret,
+			ClientId: inv.Process, Input: in, Call: inv.Time, Output: out, Return: ret, Metadata: meta,
 		})
 	}
 	return ops, keys
@@ -242,7 +248,10 @@ func keyOps(h history.History) (map[string][]porcupine.Operation, map[string]any
 
 // Check runs the linearizability check per key. The result has
 // Maelstrom's independent-checker shape: valid?, results {key {valid? …}}
-// and failures (the keys that are not linearizable).
+// and failures (the keys that are not linearizable); for each failing key,
+// non-linearizable says where its longest linearizable prefix stops and
+// which operations cannot follow it, and first-error names the first of
+// them.
 func Check(h history.History) checker.Result {
 	ops, keys := keyOps(h)
 	names := make([]string, 0, len(ops))
@@ -259,19 +268,26 @@ func Check(h history.History) checker.Result {
 	})
 	intResults := map[int64]any{}
 	strResults := map[string]any{}
+	intStuck := map[int64]any{}
+	strStuck := map[string]any{}
 	failures := []any{}
 	verdicts := []checker.Validity{}
 	first := ""
 	for _, k := range names {
-		res, _ := porcupine.CheckOperationsVerbose(casRegister, ops[k], CheckTimeout)
+		res, info := porcupine.CheckOperationsVerbose(casRegister, ops[k], CheckTimeout)
 		v := checker.Valid
 		switch res {
 		case porcupine.Illegal:
 			v = checker.Invalid
 			failures = append(failures, keys[k])
+			entry, line := explanation(keys[k], ops[k], impasses(ops[k], info))
+			if i, ok := history.Int(keys[k]); ok {
+				intStuck[i] = entry
+			} else {
+				strStuck[k] = entry
+			}
 			if first == "" {
-				first = fmt.Sprintf("key %v: its %d reads, writes and CASes cannot be linearized as one register starting at null",
-					keys[k], len(ops[k]))
+				first = line
 			}
 		case porcupine.Unknown:
 			v = checker.Unknown
@@ -284,21 +300,28 @@ func Check(h history.History) checker.Result {
 			strResults[k] = r
 		}
 	}
-	// Integer keys (all the workload generates) print as {0 …, 1 …}.
-	var results any = intResults
-	if len(strResults) > 0 {
-		for i, r := range intResults {
-			strResults[history.Key(i)] = r
-		}
-		results = strResults
-	}
 	res := checker.Result{
 		"valid?":   checker.Merge(verdicts...),
-		"results":  results,
+		"results":  byKey(intResults, strResults),
 		"failures": failures,
+	}
+	if len(failures) > 0 {
+		res["non-linearizable"] = byKey(intStuck, strStuck)
 	}
 	if first != "" {
 		res["first-error"] = first
 	}
 	return res
+}
+
+// byKey joins per-key maps: integer keys (all the workload generates)
+// print as {0 …, 1 …}; with any other key all of them print as strings.
+func byKey(ints map[int64]any, strs map[string]any) any {
+	if len(strs) == 0 {
+		return ints
+	}
+	for i, r := range ints {
+		strs[history.Key(i)] = r
+	}
+	return strs
 }

@@ -1,8 +1,10 @@
 package linkv
 
 import (
+	"fmt"
 	"html"
 	"io"
+	"sort"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/glomers/glomers/tools/workbench/history"
@@ -48,22 +50,77 @@ var keyedRegister = porcupine.Model{
 	// Porcupine puts state descriptions into the page as HTML; the values
 	// come from the history, so they are escaped.
 	DescribeState: func(state any) string { return html.EscapeString(casRegister.DescribeState(state)) },
+	DescribeOperationMetadata: func(meta any) string {
+		m, ok := meta.(*opMeta)
+		if !ok {
+			return ""
+		}
+		s := fmt.Sprintf("op %d", m.index)
+		if m.node != "" {
+			s += " on " + m.node
+		}
+		return html.EscapeString(s)
+	},
+}
+
+// stuckTag is the row of the page under the clients where the operations
+// that cannot be linearized are marked, each spanning its own call.
+const stuckTag = "cannot be linearized"
+
+// stuckAnnotations mark, for one failing key, the operations that cannot
+// follow its longest linearizable prefixes, with the value the register
+// held there.
+func stuckAnnotations(key string, ops []porcupine.Operation, imps []impasse) []porcupine.Annotation {
+	var out []porcupine.Annotation
+	marked := map[int]bool{}
+	for _, imp := range imps {
+		for _, id := range imp.stuck[:min(len(imp.stuck), maxStuck)] {
+			if marked[id] {
+				continue
+			}
+			marked[id] = true
+			op := ops[id]
+			m := op.Metadata.(*opMeta)
+			desc := fmt.Sprintf("key %s op %d: %s", key, m.index, casRegister.DescribeOperation(op.Input, op.Output))
+			details := fmt.Sprintf("%s (%s); after the longest linearizable prefix found (%d ops) the register held %s",
+				desc, where(op), len(imp.prefix), imp.held)
+			out = append(out, porcupine.Annotation{
+				Tag:             stuckTag,
+				Start:           op.Call,
+				End:             op.Return,
+				Description:     desc, // the page sets these as text
+				Details:         details,
+				BackgroundColor: "#f4a6a6",
+			})
+		}
+	}
+	return out
 }
 
 // Visualize writes porcupine's interactive visualisation (HTML with its
 // own script) of the keys whose histories cannot be linearized: their
 // operations per client on a time line, the longest partial
-// linearizations, and where each one gets stuck. It returns how many keys
-// it drew; with none it writes nothing.
+// linearizations, and where each one gets stuck, with the operations the
+// checker names as not linearizable marked in a row of their own. It
+// returns how many keys it drew; with none it writes nothing.
 func Visualize(h history.History, w io.Writer) (int, error) {
 	ops, _ := keyOps(h)
+	names := make([]string, 0, len(ops))
+	for k := range ops {
+		names = append(names, k)
+	}
+	sort.Strings(names)
 	var failing []porcupine.Operation
+	var marks []porcupine.Annotation
 	n := 0
-	for k, kops := range ops {
-		if res, _ := porcupine.CheckOperationsVerbose(casRegister, kops, CheckTimeout); res != porcupine.Illegal {
+	for _, k := range names {
+		kops := ops[k]
+		res, info := porcupine.CheckOperationsVerbose(casRegister, kops, CheckTimeout)
+		if res != porcupine.Illegal {
 			continue
 		}
 		n++
+		marks = append(marks, stuckAnnotations(k, kops, impasses(kops, info))...)
 		for _, op := range kops {
 			op.Input = keyed{key: k, in: op.Input.(regInput)}
 			failing = append(failing, op)
@@ -73,5 +130,6 @@ func Visualize(h history.History, w io.Writer) (int, error) {
 		return 0, nil
 	}
 	_, info := porcupine.CheckOperationsVerbose(keyedRegister, failing, CheckTimeout)
+	info.AddAnnotations(marks)
 	return n, porcupine.Visualize(keyedRegister, info, w)
 }

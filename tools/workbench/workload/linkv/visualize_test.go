@@ -42,3 +42,32 @@ func TestVisualizeDrawsOnlyTheFailingKeys(t *testing.T) {
 		t.Errorf("linearizable history: %d keys, %v, %d bytes written", n, err, b.Len())
 	}
 }
+
+// The page marks the operations the checker names, in a row of their own
+// spanning each op's call, and tooltips say which history op each box is.
+func TestVisualizeMarksTheOpsThatCannotBeLinearized(t *testing.T) {
+	h := staleRead()
+	for i := range h {
+		h[i].Node = "n1"
+	}
+	h.Reindex()
+	var b bytes.Buffer
+	if n, err := Visualize(h, &b); n != 1 || err != nil {
+		t.Fatalf("Visualize = %d, %v", n, err)
+	}
+	page := b.String()
+	for _, want := range []string{
+		`"Tag":"cannot be linearized"`,
+		`"Description":"key 0 op 4: read → `,
+		`the register held 4`,
+		`"Metadata":"op 4 on n1"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	// Only the refused read is marked, not the writes before it.
+	if strings.Count(page, `"Tag":"cannot be linearized"`) != 1 {
+		t.Errorf("%d marks, want 1", strings.Count(page, `"Tag":"cannot be linearized"`))
+	}
+}
