@@ -2,7 +2,8 @@
 # floors.sh draws the workbench's import floors from the code, for
 # docs/architecture.md: a package's floor is one above the highest floor
 # among the module's packages it imports (none: floor 0), so every arrow
-# points down. It also checks the layout rules the floors rest on.
+# points down. It also checks the layout rules the floors rest on, and
+# the size of the repository's production Go files and functions.
 #
 #   tools/floors.sh            the floors, one line each, lowest first
 #   tools/floors.sh --edges    also every import arrow inside the module
@@ -66,6 +67,13 @@ case "$mode" in
 	# 3. maelstromstore has no production imports (its code is tests).
 	if echo "$graph" | awk '$1 == "maelstromstore" && NF > 1' | grep -q .; then
 		echo "maelstromstore imports production code"
+		fail=1
+	fi
+	# 4. No production Go file over 600 lines, no function over 80: past
+	#    that a unit holds more than one concern (tools/shapecheck).
+	if ! sizes=$(go run ./tools/shapecheck lib challenges tools); then
+		echo "over the size limits (go run ./tools/shapecheck lib challenges tools):"
+		echo "$sizes"
 		fail=1
 	fi
 	exit $fail

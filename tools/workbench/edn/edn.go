@@ -85,16 +85,7 @@ func write(b *bytes.Buffer, v any, depth int) error {
 	case reflect.Bool:
 		b.WriteString(strconv.FormatBool(rv.Bool()))
 	case reflect.Slice, reflect.Array:
-		b.WriteByte('[')
-		for i := 0; i < rv.Len(); i++ {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			if err := write(b, rv.Index(i).Interface(), depth+1); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
+		return writeVector(b, rv, depth)
 	case reflect.Map:
 		return writeMap(b, rv, depth)
 	case reflect.Pointer, reflect.Interface:
@@ -104,22 +95,42 @@ func write(b *bytes.Buffer, v any, depth int) error {
 		}
 		return write(b, rv.Elem().Interface(), depth)
 	case reflect.Struct:
-		// Structs go through their JSON form so field tags decide names.
-		raw, err := json.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("edn: %T: %w", v, err)
-		}
-		var generic any
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.UseNumber()
-		if err := d.Decode(&generic); err != nil {
-			return fmt.Errorf("edn: %T: %w", v, err)
-		}
-		return write(b, generic, depth)
+		return writeStruct(b, v, depth)
 	default:
 		return fmt.Errorf("edn: cannot write %T", v)
 	}
 	return nil
+}
+
+// writeVector writes a slice or an array as an EDN vector.
+func writeVector(b *bytes.Buffer, rv reflect.Value, depth int) error {
+	b.WriteByte('[')
+	for i := 0; i < rv.Len(); i++ {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if err := write(b, rv.Index(i).Interface(), depth+1); err != nil {
+			return err
+		}
+	}
+	b.WriteByte(']')
+	return nil
+}
+
+// writeStruct writes a struct through its JSON form, so that its field
+// tags decide the names.
+func writeStruct(b *bytes.Buffer, v any, depth int) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("edn: %T: %w", v, err)
+	}
+	var generic any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if err := d.Decode(&generic); err != nil {
+		return fmt.Errorf("edn: %T: %w", v, err)
+	}
+	return write(b, generic, depth)
 }
 
 type entry struct {

@@ -116,9 +116,25 @@ func index(dir, runDir string, results checker.Result) ([]byte, error) {
 		p.EDN = fmt.Sprintf("(results could not be written as EDN: %v)", err)
 	}
 
-	files, elided, err := runFiles(out, abs)
-	if err != nil {
+	if err := p.linkFiles(out, abs); err != nil {
 		return nil, err
+	}
+
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, p); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// linkFiles fills in the page's links to the files of out (and of the run
+// in runDir, when out is a re-check's directory): the plots, the timeline
+// and the Lamport diagram where they are drawn, then every file, the known
+// ones first with what each holds.
+func (p *page) linkFiles(out, runDir string) error {
+	files, elided, err := runFiles(out, runDir)
+	if err != nil {
+		return err
 	}
 	present := map[string]fileLink{}
 	for _, f := range files {
@@ -150,12 +166,7 @@ func index(dir, runDir string, results checker.Result) ([]byte, error) {
 		}
 	}
 	p.FilesElided = elided
-
-	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, p); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 // runFiles lists the files of dir, and when dir is a re-check's directory

@@ -38,45 +38,8 @@ type timelineBox struct {
 // time, as in Jepsen's: a box spans the entries between its invocation and
 // its completion, so concurrency shows as overlap between columns.
 func timeline(h history.History) []byte {
-	procs := map[int]bool{}
-	open := map[int]int{} // process → position of its open invocation
-	var boxes []timelineBox
-	truncated := false
-	for i, op := range h {
-		if len(boxes) >= maxTimelineOps {
-			truncated = true
-			break
-		}
-		procs[op.Process] = true
-		if op.Type == history.Invoke {
-			open[op.Process] = i
-			continue
-		}
-		start, ok := open[op.Process]
-		if !ok {
-			start = i // a completion without its invocation (nemesis :info)
-		}
-		delete(open, op.Process)
-		inv := h[start]
-		boxes = append(boxes, timelineBox{start: start, end: i, typ: string(op.Type), title: opTitle(inv, op), label: boxLabel(inv, op), col: op.Process})
-	}
-	for p, start := range open {
-		if len(boxes) < maxTimelineOps {
-			boxes = append(boxes, timelineBox{start: start, end: len(h), typ: "open", title: opTitle(h[start], history.Op{}), label: boxLabel(h[start], h[start]), col: p})
-		}
-	}
-	var order []int
-	for p := range procs {
-		order = append(order, p)
-	}
-	// Clients in order, the nemesis last.
-	sort.Slice(order, func(i, j int) bool {
-		a, b := order[i], order[j]
-		if (a == history.NemesisProcess) != (b == history.NemesisProcess) {
-			return b == history.NemesisProcess
-		}
-		return a < b
-	})
+	boxes, procs, truncated := timelineBoxes(h)
+	order := timelineColumns(procs)
 	colOf := map[int]int{}
 	for i, p := range order {
 		colOf[p] = i
@@ -130,6 +93,56 @@ body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; font-size:
 	}
 	b.WriteString("</div>\n</body></html>\n")
 	return []byte(b.String())
+}
+
+// timelineBoxes pairs each completion with its process's open invocation,
+// up to maxTimelineOps boxes (truncated says whether some were left out);
+// invocations never completed become open boxes to the end of the history.
+// procs is every process that appears.
+func timelineBoxes(h history.History) (boxes []timelineBox, procs map[int]bool, truncated bool) {
+	procs = map[int]bool{}
+	open := map[int]int{} // process → position of its open invocation
+	for i, op := range h {
+		if len(boxes) >= maxTimelineOps {
+			truncated = true
+			break
+		}
+		procs[op.Process] = true
+		if op.Type == history.Invoke {
+			open[op.Process] = i
+			continue
+		}
+		start, ok := open[op.Process]
+		if !ok {
+			start = i // a completion without its invocation (nemesis :info)
+		}
+		delete(open, op.Process)
+		inv := h[start]
+		boxes = append(boxes, timelineBox{start: start, end: i, typ: string(op.Type), title: opTitle(inv, op), label: boxLabel(inv, op), col: op.Process})
+	}
+	for p, start := range open {
+		if len(boxes) < maxTimelineOps {
+			boxes = append(boxes, timelineBox{start: start, end: len(h), typ: "open", title: opTitle(h[start], history.Op{}), label: boxLabel(h[start], h[start]), col: p})
+		}
+	}
+	return boxes, procs, truncated
+}
+
+// timelineColumns orders the processes into columns.
+func timelineColumns(procs map[int]bool) []int {
+	var order []int
+	for p := range procs {
+		order = append(order, p)
+	}
+	// Clients in order, the nemesis last.
+	sort.Slice(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if (a == history.NemesisProcess) != (b == history.NemesisProcess) {
+			return b == history.NemesisProcess
+		}
+		return a < b
+	})
+	return order
 }
 
 // opTitle is the hover text: the invocation and the completion as

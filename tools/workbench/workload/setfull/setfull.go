@@ -77,18 +77,7 @@ func Check(h history.History, add string) checker.Result {
 		valid = checker.Unknown
 	}
 
-	worst := append([]elementResult(nil), stale...)
-	// Highest stable latency first; among equals, Clojure's reverse of a
-	// stable sort puts the later element first.
-	sort.SliceStable(worst, func(i, j int) bool { return worst[i].stableLatency < worst[j].stableLatency })
-	for i, j := 0, len(worst)-1; i < j; i, j = i+1, j-1 {
-		worst[i], worst[j] = worst[j], worst[i]
-	}
-	worst = worst[:min(8, len(worst))]
-	worstOut := make([]any, 0, len(worst))
-	for _, r := range worst {
-		worstOut = append(worstOut, r.detail())
-	}
+	worstOut := worstStale(stale)
 
 	res := checker.Result{
 		"valid?":           valid,
@@ -125,6 +114,24 @@ func Check(h history.History, add string) checker.Result {
 		res["first-error"] = fmt.Sprintf("no %s value became stable: %d attempted, %d never read after being acknowledged", add, len(rs), len(neverRead))
 	}
 	return res
+}
+
+// worstStale is :worst-stale, the details of the (at most 8) elements
+// that took longest to become stable.
+func worstStale(stale []elementResult) []any {
+	worst := append([]elementResult(nil), stale...)
+	// Highest stable latency first; among equals, Clojure's reverse of a
+	// stable sort puts the later element first.
+	sort.SliceStable(worst, func(i, j int) bool { return worst[i].stableLatency < worst[j].stableLatency })
+	for i, j := 0, len(worst)-1; i < j; i, j = i+1, j-1 {
+		worst[i], worst[j] = worst[j], worst[i]
+	}
+	worst = worst[:min(8, len(worst))]
+	worstOut := make([]any, 0, len(worst))
+	for _, r := range worst {
+		worstOut = append(worstOut, r.detail())
+	}
+	return worstOut
 }
 
 // element is set-full's per-value state.

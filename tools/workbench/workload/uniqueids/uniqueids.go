@@ -89,6 +89,41 @@ func Check(h history.History) checker.Result {
 			}
 		}
 	}
+	duplicated, dupCount := duplicatedIDs(counts, values)
+	rng, err := idRange(ids)
+	if err != nil {
+		// Jepsen's checker folds the ids with compare for :range, which
+		// throws on ids of mutually incomparable types (a string and a
+		// number, two JSON objects…); check-safe turns that into an
+		// unknown verdict carrying only the error.
+		return checker.Result{
+			"valid?":      checker.Unknown,
+			"error":       err.Error(),
+			"first-error": "cannot compute the id range: " + err.Error() + " (Jepsen's unique-ids checker throws here, so the verdict is unknown)",
+		}
+	}
+	res := checker.Result{
+		"valid?":             checker.Of(dupCount == 0),
+		"attempted-count":    attempted,
+		"acknowledged-count": len(ids),
+		"duplicated-count":   dupCount,
+		"duplicated":         duplicated,
+		"range":              rng,
+	}
+	if firstDup != nil {
+		k := history.Key(firstDup.Value)
+		prev := firstSeen[k]
+		res["first-error"] = fmt.Sprintf("op %d (process %d, node %s) got id %s, already returned by op %d (process %d, node %s)",
+			firstDup.Index, firstDup.Process, firstDup.Node, history.Key(firstDup.Value), prev.Index, prev.Process, prev.Node)
+	}
+	return res
+}
+
+// duplicatedIDs is the :duplicated map of Jepsen's checker: of the ids
+// returned more than once, the maxDuplicates most frequent, each with its
+// count; n is how many ids were duplicated in all.
+// counts and values are keyed by an id's canonical text.
+func duplicatedIDs(counts map[string]int, values map[string]any) (duplicated map[any]any, n int) {
 	type dup struct {
 		key   string
 		count int
@@ -108,7 +143,7 @@ func Check(h history.History) checker.Result {
 	// Keys are the ids themselves, so results.edn reads {"n0-1" 2, 17 3}
 	// like Jepsen's; ids that cannot be map keys (lists, maps) go in by
 	// their canonical text.
-	duplicated := map[any]any{}
+	duplicated = map[any]any{}
 	for i, d := range dups {
 		if i == maxDuplicates {
 			break
@@ -120,33 +155,7 @@ func Check(h history.History) checker.Result {
 		}
 		duplicated[key] = d.count
 	}
-	rng, err := idRange(ids)
-	if err != nil {
-		// Jepsen's checker folds the ids with compare for :range, which
-		// throws on ids of mutually incomparable types (a string and a
-		// number, two JSON objects…); check-safe turns that into an
-		// unknown verdict carrying only the error.
-		return checker.Result{
-			"valid?":      checker.Unknown,
-			"error":       err.Error(),
-			"first-error": "cannot compute the id range: " + err.Error() + " (Jepsen's unique-ids checker throws here, so the verdict is unknown)",
-		}
-	}
-	res := checker.Result{
-		"valid?":             checker.Of(len(dups) == 0),
-		"attempted-count":    attempted,
-		"acknowledged-count": len(ids),
-		"duplicated-count":   len(dups),
-		"duplicated":         duplicated,
-		"range":              rng,
-	}
-	if firstDup != nil {
-		k := history.Key(firstDup.Value)
-		prev := firstSeen[k]
-		res["first-error"] = fmt.Sprintf("op %d (process %d, node %s) got id %s, already returned by op %d (process %d, node %s)",
-			firstDup.Index, firstDup.Process, firstDup.Node, history.Key(firstDup.Value), prev.Index, prev.Process, prev.Node)
-	}
-	return res
+	return duplicated, len(dups)
 }
 
 // idRange is [min max] of the ids as Jepsen's tesser range computes it:
