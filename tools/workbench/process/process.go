@@ -2,8 +2,10 @@
 // simulated network, the way Maelstrom does: messages delivered to the node
 // are written to its stdin one JSON object per line; each stdout line is
 // validated as an envelope and sent on the network; stderr goes to the
-// node's log file. The process runs in its own process group so teardown
-// can kill everything it spawned.
+// node's log file. The process is the first of its own PID namespace
+// (contain.go), so teardown kills everything it spawned, setsid
+// grandchildren included; where the kernel grants no namespace it falls
+// back to a process group.
 package process
 
 import (

@@ -160,8 +160,3 @@ func (a *analysis) checkDuplicates() {
 		a.add(DuplicateW, map[string]any{"key": d.k, "value": d.v, "writers": writers})
 	}
 }
-
-type kvWriter struct {
-	vtx   int32
-	value int64
-}
