@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
@@ -42,15 +41,13 @@ func presetName() string {
 	return "messages"
 }
 
-// server owns the replica; mu guards it (and timer, stopped) because
-// handlers and timer ticks run concurrently.
+// server wires one crdt.GSet replica to the node. steps serialises the
+// replica's steps and ticks it; set is only touched in a step or under
+// steps.Locked, because handlers and ticks run concurrently.
 type server struct {
-	n *node.Node
-
-	mu      sync.Mutex
-	set     *crdt.GSet
-	timer   *time.Timer // calls tick at the latest Ready.NextTick
-	stopped bool        // the node is shutting down: no more ticks
+	n     *node.Node
+	steps *node.Stepper[gossip.Ready] // set by init, before any handler or tick runs
+	set   *crdt.GSet
 }
 
 func newNode(cfg gossip.Config) *node.Node {
@@ -64,12 +61,8 @@ func newNode(cfg gossip.Config) *node.Node {
 		if err != nil {
 			return fmt.Errorf("start g-set: %w", err)
 		}
-		s.mu.Lock()
 		s.set = set
-		s.timer = time.AfterFunc(time.Hour, s.tick)
-		s.timer.Stop()
-		s.mu.Unlock()
-		n.Go(s.stopAtShutdown)
+		s.steps = node.NewStepper(n, set.Tick, func(r gossip.Ready) time.Time { return r.NextTick }, s.send)
 		return nil
 	})
 	n.Handle("add", s.add)
@@ -94,12 +87,8 @@ func (s *server) add(_ context.Context, req node.Message) (any, error) {
 	if body.Element == nil || *body.Element == "null" {
 		return nil, node.Errorf(maelstrom.MalformedRequest, "add needs an element")
 	}
-	msgs := s.step(func(now time.Time) gossip.Ready { return s.set.Add(*body.Element, now) })
-	if err := s.n.Reply(req, typeOnly{Type: "add_ok"}); err != nil {
-		s.n.Logger.Error("answer add", "src", req.Src, "err", err)
-	}
-	s.send(msgs)
-	return nil, nil
+	r := s.steps.Step(func(now time.Time) gossip.Ready { return s.set.Add(*body.Element, now) })
+	return node.ReplyThen(typeOnly{Type: "add_ok"}, func() { s.send(r) }), nil
 }
 
 type readOK struct {
@@ -108,9 +97,8 @@ type readOK struct {
 }
 
 func (s *server) read(context.Context, node.Message) (any, error) {
-	s.mu.Lock()
-	elems := append(make([]gossip.Value, 0, len(s.set.Elements())), s.set.Elements()...)
-	s.mu.Unlock()
+	var elems []gossip.Value
+	s.steps.Locked(func() { elems = append(make([]gossip.Value, 0, len(s.set.Elements())), s.set.Elements()...) })
 	return readOK{Type: "read_ok", Value: elems}, nil
 }
 
@@ -121,41 +109,16 @@ func (s *server) gossip(_ context.Context, req node.Message) (any, error) {
 		s.n.Logger.Warn("dropping malformed gossip", "src", req.Src, "err", err)
 		return nil, nil
 	}
-	s.send(s.step(func(now time.Time) gossip.Ready { return s.set.Receive(req.Src, m, now) }))
+	s.send(s.steps.Step(func(now time.Time) gossip.Ready { return s.set.Receive(req.Src, m, now) }))
 	return nil, nil
 }
 
-// step runs one replica step and schedules the next tick in the same
-// critical section, and returns the messages to send.
-func (s *server) step(fn func(now time.Time) gossip.Ready) []gossip.Outbound {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	r := fn(now)
-	switch {
-	case s.stopped:
-	case r.NextTick.IsZero():
-		s.timer.Stop()
-	default:
-		s.timer.Reset(r.NextTick.Sub(now))
-	}
-	return r.Messages
-}
-
-func (s *server) send(out []gossip.Outbound) {
-	for _, o := range out {
+// send carries out a step's Ready: its messages. A failed send is only
+// logged; gossip resends what is not acknowledged.
+func (s *server) send(r gossip.Ready) {
+	for _, o := range r.Messages {
 		if err := s.n.Send(o.To, o.Body); err != nil {
 			s.n.Logger.Error("send gossip", "to", o.To, "err", err)
 		}
 	}
-}
-
-func (s *server) tick() { s.send(s.step(s.set.Tick)) }
-
-func (s *server) stopAtShutdown(ctx context.Context) {
-	<-ctx.Done()
-	s.mu.Lock()
-	s.stopped = true
-	s.timer.Stop()
-	s.mu.Unlock()
 }
