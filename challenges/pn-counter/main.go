@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
@@ -45,15 +44,13 @@ func presetName() string {
 	return "messages"
 }
 
-// server owns the replica; mu guards it (and timer, stopped) because
-// handlers and timer ticks run concurrently.
+// server wires one crdt.Counter replica to the node. steps serialises the
+// replica's steps and ticks it; counter is only touched in a step or under
+// steps.Locked, because handlers and ticks run concurrently.
 type server struct {
-	n *node.Node
-
-	mu      sync.Mutex
+	n       *node.Node
+	steps   *node.Stepper[gossip.Ready] // set by init, before any handler or tick runs
 	counter *crdt.Counter
-	timer   *time.Timer // calls tick at the latest Ready.NextTick
-	stopped bool        // the node is shutting down: no more ticks
 }
 
 func newNode(cfg gossip.Config) *node.Node {
@@ -67,12 +64,8 @@ func newNode(cfg gossip.Config) *node.Node {
 		if err != nil {
 			return fmt.Errorf("start pn-counter: %w", err)
 		}
-		s.mu.Lock()
 		s.counter = c
-		s.timer = time.AfterFunc(time.Hour, s.tick)
-		s.timer.Stop()
-		s.mu.Unlock()
-		n.Go(s.stopAtShutdown)
+		s.steps = node.NewStepper(n, c.Tick, func(r gossip.Ready) time.Time { return r.NextTick }, s.send)
 		return nil
 	})
 	n.Handle("add", s.add)
@@ -97,12 +90,8 @@ func (s *server) add(_ context.Context, req node.Message) (any, error) {
 	if body.Delta == nil {
 		return nil, node.Errorf(maelstrom.MalformedRequest, "add needs an integer delta")
 	}
-	msgs := s.step(func(now time.Time) gossip.Ready { return s.counter.Add(*body.Delta, now) })
-	if err := s.n.Reply(req, typeOnly{Type: "add_ok"}); err != nil {
-		s.n.Logger.Error("answer add", "src", req.Src, "err", err)
-	}
-	s.send(msgs)
-	return nil, nil
+	r := s.steps.Step(func(now time.Time) gossip.Ready { return s.counter.Add(*body.Delta, now) })
+	return node.ReplyThen(typeOnly{Type: "add_ok"}, func() { s.send(r) }), nil
 }
 
 type readOK struct {
@@ -111,9 +100,8 @@ type readOK struct {
 }
 
 func (s *server) read(context.Context, node.Message) (any, error) {
-	s.mu.Lock()
-	v := s.counter.Value()
-	s.mu.Unlock()
+	var v int64
+	s.steps.Locked(func() { v = s.counter.Value() })
 	return readOK{Type: "read_ok", Value: v}, nil
 }
 
@@ -124,41 +112,16 @@ func (s *server) gossip(_ context.Context, req node.Message) (any, error) {
 		s.n.Logger.Warn("dropping malformed gossip", "src", req.Src, "err", err)
 		return nil, nil
 	}
-	s.send(s.step(func(now time.Time) gossip.Ready { return s.counter.Receive(req.Src, m, now) }))
+	s.send(s.steps.Step(func(now time.Time) gossip.Ready { return s.counter.Receive(req.Src, m, now) }))
 	return nil, nil
 }
 
-// step runs one replica step and schedules the next tick in the same
-// critical section, and returns the messages to send.
-func (s *server) step(fn func(now time.Time) gossip.Ready) []gossip.Outbound {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	r := fn(now)
-	switch {
-	case s.stopped:
-	case r.NextTick.IsZero():
-		s.timer.Stop()
-	default:
-		s.timer.Reset(r.NextTick.Sub(now))
-	}
-	return r.Messages
-}
-
-func (s *server) send(out []gossip.Outbound) {
-	for _, o := range out {
+// send carries out a step's Ready: its messages. A failed send is only
+// logged; gossip resends what is not acknowledged.
+func (s *server) send(r gossip.Ready) {
+	for _, o := range r.Messages {
 		if err := s.n.Send(o.To, o.Body); err != nil {
 			s.n.Logger.Error("send gossip", "to", o.To, "err", err)
 		}
 	}
-}
-
-func (s *server) tick() { s.send(s.step(s.counter.Tick)) }
-
-func (s *server) stopAtShutdown(ctx context.Context) {
-	<-ctx.Done()
-	s.mu.Lock()
-	s.stopped = true
-	s.timer.Stop()
-	s.mu.Unlock()
 }
