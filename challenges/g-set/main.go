@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -41,33 +40,19 @@ func presetName() string {
 	return "messages"
 }
 
-// server wires one crdt.GSet replica to the node. steps serialises the
-// replica's steps and ticks it; set is only touched in a step or under
-// steps.Locked, because handlers and ticks run concurrently.
+// server answers the clients' requests from its replica; lib/crdt wires
+// the replica to the node and its peers.
 type server struct {
-	n     *node.Node
-	steps *node.Stepper[gossip.Ready] // set by init, before any handler or tick runs
-	set   *crdt.GSet
+	set *crdt.Served[*crdt.GSet]
 }
 
 func newNode(cfg gossip.Config) *node.Node {
 	n := node.New()
-	// No handler waits on anything: serve in arrival order, so a read
-	// delivered after a gossip message answers with its elements.
-	n.InOrder = true
-	s := &server{n: n}
-	n.OnInit(func(context.Context) error {
-		set, err := crdt.NewGSet(n.ID(), n.NodeIDs(), cfg, time.Now())
-		if err != nil {
-			return fmt.Errorf("start g-set: %w", err)
-		}
-		s.set = set
-		s.steps = node.NewStepper(n, set.Tick, func(r gossip.Ready) time.Time { return r.NextTick }, s.send)
-		return nil
-	})
+	s := &server{set: crdt.Serve(n, func(self string, nodes []string, now time.Time) (*crdt.GSet, error) {
+		return crdt.NewGSet(self, nodes, cfg, now)
+	})}
 	n.Handle("add", s.add)
 	n.Handle("read", s.read)
-	n.HandlePeer(gossip.MessageType, s.gossip)
 	return n
 }
 
@@ -87,8 +72,8 @@ func (s *server) add(_ context.Context, req node.Message) (any, error) {
 	if body.Element == nil || *body.Element == "null" {
 		return nil, node.Errorf(maelstrom.MalformedRequest, "add needs an element")
 	}
-	r := s.steps.Step(func(now time.Time) gossip.Ready { return s.set.Add(*body.Element, now) })
-	return node.ReplyThen(typeOnly{Type: "add_ok"}, func() { s.send(r) }), nil
+	add := func(set *crdt.GSet, now time.Time) gossip.Ready { return set.Add(*body.Element, now) }
+	return s.set.Update(add, typeOnly{Type: "add_ok"}), nil
 }
 
 type readOK struct {
@@ -98,27 +83,6 @@ type readOK struct {
 
 func (s *server) read(context.Context, node.Message) (any, error) {
 	var elems []gossip.Value
-	s.steps.Locked(func() { elems = append(make([]gossip.Value, 0, len(s.set.Elements())), s.set.Elements()...) })
+	s.set.Read(func(set *crdt.GSet) { elems = append(make([]gossip.Value, 0, len(set.Elements())), set.Elements()...) })
 	return readOK{Type: "read_ok", Value: elems}, nil
-}
-
-// gossip merges a peer's message; it is never answered.
-func (s *server) gossip(_ context.Context, req node.Message) (any, error) {
-	var m gossip.Message
-	if err := json.Unmarshal(req.Body, &m); err != nil {
-		s.n.Logger.Warn("dropping malformed gossip", "src", req.Src, "err", err)
-		return nil, nil
-	}
-	s.send(s.steps.Step(func(now time.Time) gossip.Ready { return s.set.Receive(req.Src, m, now) }))
-	return nil, nil
-}
-
-// send carries out a step's Ready: its messages. A failed send is only
-// logged; gossip resends what is not acknowledged.
-func (s *server) send(r gossip.Ready) {
-	for _, o := range r.Messages {
-		if err := s.n.Send(o.To, o.Body); err != nil {
-			s.n.Logger.Error("send gossip", "to", o.To, "err", err)
-		}
-	}
 }

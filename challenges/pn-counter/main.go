@@ -12,7 +12,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -44,33 +43,19 @@ func presetName() string {
 	return "messages"
 }
 
-// server wires one crdt.Counter replica to the node. steps serialises the
-// replica's steps and ticks it; counter is only touched in a step or under
-// steps.Locked, because handlers and ticks run concurrently.
+// server answers the clients' requests from its replica; lib/crdt wires
+// the replica to the node and its peers.
 type server struct {
-	n       *node.Node
-	steps   *node.Stepper[gossip.Ready] // set by init, before any handler or tick runs
-	counter *crdt.Counter
+	counter *crdt.Served[*crdt.Counter]
 }
 
 func newNode(cfg gossip.Config) *node.Node {
 	n := node.New()
-	// No handler waits on anything: serve in arrival order, so a read
-	// delivered after a gossip message counts its updates.
-	n.InOrder = true
-	s := &server{n: n}
-	n.OnInit(func(context.Context) error {
-		c, err := crdt.NewCounter(n.ID(), n.NodeIDs(), cfg, time.Now())
-		if err != nil {
-			return fmt.Errorf("start pn-counter: %w", err)
-		}
-		s.counter = c
-		s.steps = node.NewStepper(n, c.Tick, func(r gossip.Ready) time.Time { return r.NextTick }, s.send)
-		return nil
-	})
+	s := &server{counter: crdt.Serve(n, func(self string, nodes []string, now time.Time) (*crdt.Counter, error) {
+		return crdt.NewCounter(self, nodes, cfg, now)
+	})}
 	n.Handle("add", s.add)
 	n.Handle("read", s.read)
-	n.HandlePeer(gossip.MessageType, s.gossip)
 	return n
 }
 
@@ -90,8 +75,8 @@ func (s *server) add(_ context.Context, req node.Message) (any, error) {
 	if body.Delta == nil {
 		return nil, node.Errorf(maelstrom.MalformedRequest, "add needs an integer delta")
 	}
-	r := s.steps.Step(func(now time.Time) gossip.Ready { return s.counter.Add(*body.Delta, now) })
-	return node.ReplyThen(typeOnly{Type: "add_ok"}, func() { s.send(r) }), nil
+	add := func(c *crdt.Counter, now time.Time) gossip.Ready { return c.Add(*body.Delta, now) }
+	return s.counter.Update(add, typeOnly{Type: "add_ok"}), nil
 }
 
 type readOK struct {
@@ -101,27 +86,6 @@ type readOK struct {
 
 func (s *server) read(context.Context, node.Message) (any, error) {
 	var v int64
-	s.steps.Locked(func() { v = s.counter.Value() })
+	s.counter.Read(func(c *crdt.Counter) { v = c.Value() })
 	return readOK{Type: "read_ok", Value: v}, nil
-}
-
-// gossip merges a peer's message; it is never answered.
-func (s *server) gossip(_ context.Context, req node.Message) (any, error) {
-	var m gossip.Message
-	if err := json.Unmarshal(req.Body, &m); err != nil {
-		s.n.Logger.Warn("dropping malformed gossip", "src", req.Src, "err", err)
-		return nil, nil
-	}
-	s.send(s.steps.Step(func(now time.Time) gossip.Ready { return s.counter.Receive(req.Src, m, now) }))
-	return nil, nil
-}
-
-// send carries out a step's Ready: its messages. A failed send is only
-// logged; gossip resends what is not acknowledged.
-func (s *server) send(r gossip.Ready) {
-	for _, o := range r.Messages {
-		if err := s.n.Send(o.To, o.Body); err != nil {
-			s.n.Logger.Error("send gossip", "to", o.To, "err", err)
-		}
-	}
 }
