@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/glomers/glomers/lib/gossip"
@@ -47,18 +46,13 @@ func presetFromEnv() (gossip.Config, error) {
 	return cfg, nil
 }
 
-// server owns the gossip state; mu guards it (and timer, stopped)
-// because handlers and timer ticks run concurrently.
+// server wires one gossip.Gossip to the node. steps serialises gossip's
+// steps and ticks it; g and the read cache are only touched in a step or
+// under steps.Locked, because handlers and ticks run concurrently.
 type server struct {
-	n *node.Node
-
-	mu sync.Mutex
-	g  *gossip.Gossip
-	// timer calls tick at the latest Ready.NextTick. Resetting it costs no
-	// goroutine switch, unlike waking a loop that sleeps until then, and
-	// nothing runs while nothing is scheduled.
-	timer   *time.Timer
-	stopped bool // the node is shutting down: no more ticks
+	n     *node.Node
+	steps *node.Stepper[gossip.Ready] // set by init, before any handler or tick runs
+	g     *gossip.Gossip
 	// readOK is the read reply encoded up to the values known so far,
 	// without its closing "]}", and encoded counts the values in it;
 	// reply is the whole reply for those values, made when a read finds
@@ -95,13 +89,10 @@ func newNode(cfg gossip.Config) *node.Node {
 		if err != nil {
 			return fmt.Errorf("start gossip: %w", err)
 		}
-		s.mu.Lock()
 		s.g = g
-		s.timer = time.AfterFunc(time.Hour, s.tick)
-		s.timer.Stop()
-		s.mu.Unlock()
+		// Ticks give gossip the time: flushes, retransmissions, bare acks.
+		s.steps = node.NewStepper(n, g.Tick, func(r gossip.Ready) time.Time { return r.NextTick }, s.send)
 		n.Logger.Info("gossip ready", "hub", g.Hub(), "flush", cfg.FlushInterval, "align", cfg.AlignLeaves)
-		n.Go(s.stopAtShutdown)
 		return nil
 	})
 	n.Handle("topology", s.topology)
@@ -136,10 +127,10 @@ func (s *server) broadcast(_ context.Context, req node.Message) (any, error) {
 	if err != nil {
 		return nil, node.Errorf(node.MalformedRequest, "broadcast message %s", err)
 	}
-	msgs := s.step(func(now time.Time) gossip.Ready { return s.g.Broadcast(v, now) })
+	r := s.steps.Step(func(now time.Time) gossip.Ready { return s.g.Broadcast(v, now) })
 	// Exactly type (in_reply_to is added): Maelstrom's schema rejects any
 	// other field.
-	return node.ReplyThen(typeOnly{Type: "broadcast_ok"}, func() { s.send(msgs) }), nil
+	return node.ReplyThen(typeOnly{Type: "broadcast_ok"}, func() { s.send(r) }), nil
 }
 
 // smallInteger is the Value of a message that is a JSON integer in
@@ -161,19 +152,21 @@ func smallInteger(raw json.RawMessage) (gossip.Value, error) {
 
 // read answers with every value, from the encoding kept in readOK.
 func (s *server) read(context.Context, node.Message) (any, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if vals := s.g.Values(); len(vals) > s.encoded || s.reply == nil {
-		for _, v := range vals[s.encoded:] {
-			if s.encoded > 0 {
-				s.readOK = append(s.readOK, ',')
+	var reply node.Encoded
+	s.steps.Locked(func() {
+		if vals := s.g.Values(); len(vals) > s.encoded || s.reply == nil {
+			for _, v := range vals[s.encoded:] {
+				if s.encoded > 0 {
+					s.readOK = append(s.readOK, ',')
+				}
+				s.readOK = append(s.readOK, v...)
+				s.encoded++
 			}
-			s.readOK = append(s.readOK, v...)
-			s.encoded++
+			s.reply = append(append(node.Encoded(nil), s.readOK...), "]}"...)
 		}
-		s.reply = append(append(node.Encoded(nil), s.readOK...), "]}"...)
-	}
-	return s.reply, nil
+		reply = s.reply
+	})
+	return reply, nil
 }
 
 // gossip takes a peer's message. It never answers: gossip carries no
@@ -184,59 +177,27 @@ func (s *server) gossip(_ context.Context, req node.Message) (any, error) {
 		s.n.Logger.Warn("dropping malformed gossip", "src", req.Src, "err", err)
 		return nil, nil
 	}
-	s.send(s.step(func(now time.Time) gossip.Ready { return s.g.Receive(req.Src, m, now) }))
+	s.send(s.steps.Step(func(now time.Time) gossip.Ready { return s.g.Receive(req.Src, m, now) }))
 	return nil, nil
 }
 
-// step runs one gossip step and schedules the next tick in the same
-// critical section, so a later step's NextTick is never overwritten by an
-// earlier one's, and returns the messages to send.
-func (s *server) step(fn func(now time.Time) gossip.Ready) []gossip.Outbound {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	r := fn(now)
-	switch {
-	case s.stopped:
-	case r.NextTick.IsZero():
-		s.timer.Stop()
-	default:
-		// Since Go 1.23 Reset discards a pending expiry, so no drain.
-		s.timer.Reset(r.NextTick.Sub(now))
-	}
-	return r.Messages
-}
-
-func (s *server) send(out []gossip.Outbound) {
-	for _, o := range out {
+// send carries out a step's Ready: its messages. A failed send is only
+// logged; gossip resends what is not acknowledged.
+func (s *server) send(r gossip.Ready) {
+	for _, o := range r.Messages {
 		if err := s.n.Send(o.To, o.Body); err != nil {
 			s.n.Logger.Error("send gossip", "to", o.To, "err", err)
 		}
 	}
 }
 
-// tick gives gossip the time: flushes, retransmissions, bare acks. It runs
-// on the timer's own goroutine; one that fires early or twice only finds
-// nothing due.
-func (s *server) tick() { s.send(s.step(s.g.Tick)) }
-
-// stopAtShutdown stops the ticks once stdin has ended.
-func (s *server) stopAtShutdown(ctx context.Context) {
-	<-ctx.Done()
-	s.mu.Lock()
-	s.stopped = true
-	s.timer.Stop()
-	s.mu.Unlock()
-}
-
 func (s *server) logStats(context.Context) {
-	s.mu.Lock()
-	if s.g == nil {
-		s.mu.Unlock()
+	if s.steps == nil { // init failed
 		return
 	}
-	st, known := s.g.Stats(), len(s.g.Values())
-	s.mu.Unlock()
+	var st gossip.Stats
+	var known int
+	s.steps.Locked(func() { st, known = s.g.Stats(), len(s.g.Values()) })
 	s.n.Logger.Info("gossip stats", "values", known, "data", st.DataMessages, "retransmissions", st.Retransmissions,
 		"bare_acks", st.BareAcks, "values_sent", st.ValuesSent, "duplicates", st.DuplicatesReceived)
 }

@@ -12,11 +12,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
@@ -45,39 +43,19 @@ func presetName() string {
 	return "messages"
 }
 
-// server owns the replica; mu guards it (and timer, stopped) because
-// handlers and timer ticks run concurrently.
+// server answers the clients' requests from its replica; lib/crdt wires
+// the replica to the node and its peers.
 type server struct {
-	n *node.Node
-
-	mu      sync.Mutex
-	counter *crdt.Counter
-	timer   *time.Timer // calls tick at the latest Ready.NextTick
-	stopped bool        // the node is shutting down: no more ticks
+	counter *crdt.Served[*crdt.Counter]
 }
 
 func newNode(cfg gossip.Config) *node.Node {
 	n := node.New()
-	// No handler waits on anything: serve in arrival order, so a read
-	// delivered after a gossip message counts its updates.
-	n.InOrder = true
-	s := &server{n: n}
-	n.OnInit(func(context.Context) error {
-		c, err := crdt.NewCounter(n.ID(), n.NodeIDs(), cfg, time.Now())
-		if err != nil {
-			return fmt.Errorf("start pn-counter: %w", err)
-		}
-		s.mu.Lock()
-		s.counter = c
-		s.timer = time.AfterFunc(time.Hour, s.tick)
-		s.timer.Stop()
-		s.mu.Unlock()
-		n.Go(s.stopAtShutdown)
-		return nil
-	})
+	s := &server{counter: crdt.Serve(n, func(self string, nodes []string, now time.Time) (*crdt.Counter, error) {
+		return crdt.NewCounter(self, nodes, cfg, now)
+	})}
 	n.Handle("add", s.add)
 	n.Handle("read", s.read)
-	n.HandlePeer(gossip.MessageType, s.gossip)
 	return n
 }
 
@@ -97,12 +75,8 @@ func (s *server) add(_ context.Context, req node.Message) (any, error) {
 	if body.Delta == nil {
 		return nil, node.Errorf(maelstrom.MalformedRequest, "add needs an integer delta")
 	}
-	msgs := s.step(func(now time.Time) gossip.Ready { return s.counter.Add(*body.Delta, now) })
-	if err := s.n.Reply(req, typeOnly{Type: "add_ok"}); err != nil {
-		s.n.Logger.Error("answer add", "src", req.Src, "err", err)
-	}
-	s.send(msgs)
-	return nil, nil
+	add := func(c *crdt.Counter, now time.Time) gossip.Ready { return c.Add(*body.Delta, now) }
+	return s.counter.Update(add, typeOnly{Type: "add_ok"}), nil
 }
 
 type readOK struct {
@@ -111,54 +85,7 @@ type readOK struct {
 }
 
 func (s *server) read(context.Context, node.Message) (any, error) {
-	s.mu.Lock()
-	v := s.counter.Value()
-	s.mu.Unlock()
+	var v int64
+	s.counter.Read(func(c *crdt.Counter) { v = c.Value() })
 	return readOK{Type: "read_ok", Value: v}, nil
-}
-
-// gossip merges a peer's message; it is never answered.
-func (s *server) gossip(_ context.Context, req node.Message) (any, error) {
-	var m gossip.Message
-	if err := json.Unmarshal(req.Body, &m); err != nil {
-		s.n.Logger.Warn("dropping malformed gossip", "src", req.Src, "err", err)
-		return nil, nil
-	}
-	s.send(s.step(func(now time.Time) gossip.Ready { return s.counter.Receive(req.Src, m, now) }))
-	return nil, nil
-}
-
-// step runs one replica step and schedules the next tick in the same
-// critical section, and returns the messages to send.
-func (s *server) step(fn func(now time.Time) gossip.Ready) []gossip.Outbound {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	r := fn(now)
-	switch {
-	case s.stopped:
-	case r.NextTick.IsZero():
-		s.timer.Stop()
-	default:
-		s.timer.Reset(r.NextTick.Sub(now))
-	}
-	return r.Messages
-}
-
-func (s *server) send(out []gossip.Outbound) {
-	for _, o := range out {
-		if err := s.n.Send(o.To, o.Body); err != nil {
-			s.n.Logger.Error("send gossip", "to", o.To, "err", err)
-		}
-	}
-}
-
-func (s *server) tick() { s.send(s.step(s.counter.Tick)) }
-
-func (s *server) stopAtShutdown(ctx context.Context) {
-	<-ctx.Done()
-	s.mu.Lock()
-	s.stopped = true
-	s.timer.Stop()
-	s.mu.Unlock()
 }

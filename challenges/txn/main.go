@@ -9,7 +9,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/glomers/glomers/lib/node"
@@ -28,17 +27,13 @@ type txnOK struct {
 	Txn  []txn.Mop `json:"txn"`
 }
 
-// server wires one txn.Store to the node. mu serialises the store's
-// steps, as lib/ protocol types expect, and guards timer and stopped; no
-// call holds it across I/O.
+// server wires one txn.Store to the node. steps serialises the store's
+// steps, as lib/ protocol types expect, and ticks it (flushes and
+// resends; nothing runs while nothing waits to be replicated).
 type server struct {
 	n     *node.Node
-	mu    sync.Mutex
-	store *txn.Store // set by init, before any handler or tick runs
-	// timer calls tick at the latest Ready.NextTick; nothing runs while
-	// nothing waits to be replicated.
-	timer   *time.Timer
-	stopped bool // the node is shutting down: no more ticks
+	steps *node.Stepper[txn.Ready] // set by init, before any handler or tick runs
+	store *txn.Store
 }
 
 func newNode() *node.Node {
@@ -58,12 +53,8 @@ func (s *server) init(context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
 	s.store = st
-	s.timer = time.AfterFunc(time.Hour, s.tick)
-	s.timer.Stop()
-	s.mu.Unlock()
-	s.n.Go(s.stopAtShutdown)
+	s.steps = node.NewStepper(s.n, st.Tick, func(r txn.Ready) time.Time { return r.NextTick }, s.send)
 	return nil
 }
 
@@ -79,16 +70,16 @@ func (s *server) txn(_ context.Context, req node.Message) (any, error) {
 	}
 	var done []txn.Mop
 	var err error
-	out := s.step(func(now time.Time) txn.Ready {
-		var r txn.Ready
-		done, r, err = s.store.Commit(body.Txn, now)
-		return r
+	r := s.steps.Step(func(now time.Time) txn.Ready {
+		var rd txn.Ready
+		done, rd, err = s.store.Commit(body.Txn, now)
+		return rd
 	})
 	if err != nil {
 		// Nothing was applied: a definite failure.
 		return nil, node.Errorf(node.TemporarilyUnavailable, "%v", err)
 	}
-	return node.ReplyThen(txnOK{Type: "txn_ok", Txn: done}, func() { s.send(out) }), nil
+	return node.ReplyThen(txnOK{Type: "txn_ok", Txn: done}, func() { s.send(r) }), nil
 }
 
 func (s *server) replicate(_ context.Context, req node.Message) (any, error) {
@@ -97,16 +88,16 @@ func (s *server) replicate(_ context.Context, req node.Message) (any, error) {
 		return nil, err
 	}
 	var err error
-	out := s.step(func(now time.Time) txn.Ready {
-		var r txn.Ready
-		r, err = s.store.HandleReplicate(req.Src, body, now)
-		return r
+	r := s.steps.Step(func(now time.Time) txn.Ready {
+		var rd txn.Ready
+		rd, err = s.store.HandleReplicate(req.Src, body, now)
+		return rd
 	})
 	if err != nil {
 		// Replication carries no msg_id, so this is logged, not answered.
 		return nil, node.Errorf(node.MalformedRequest, "%v", err)
 	}
-	s.send(out)
+	s.send(r)
 	return nil, nil
 }
 
@@ -115,45 +106,16 @@ func (s *server) ack(_ context.Context, req node.Message) (any, error) {
 	if err := node.Decode(req, &body); err != nil {
 		return nil, err
 	}
-	s.send(s.step(func(now time.Time) txn.Ready { return s.store.HandleAck(req.Src, body, now) }))
+	s.send(s.steps.Step(func(now time.Time) txn.Ready { return s.store.HandleAck(req.Src, body, now) }))
 	return nil, nil
 }
 
-// step runs one store step and schedules the next tick in the same
-// critical section, so a later step's NextTick is never overwritten by an
-// earlier one's, and returns the messages to send.
-func (s *server) step(fn func(now time.Time) txn.Ready) []txn.Outbound {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	r := fn(now)
-	switch {
-	case s.stopped:
-	case r.NextTick.IsZero():
-		s.timer.Stop()
-	default:
-		s.timer.Reset(r.NextTick.Sub(now))
-	}
-	return r.Messages
-}
-
-func (s *server) send(out []txn.Outbound) {
-	for _, o := range out {
+// send carries out a step's Ready: its messages. A failed send is only
+// logged; the store resends until acknowledged.
+func (s *server) send(r txn.Ready) {
+	for _, o := range r.Messages {
 		if err := s.n.Send(o.To, o.Body); err != nil {
 			slog.Warn("send replication", "to", o.To, "err", err)
 		}
 	}
-}
-
-// tick gives the store the time: flushes and resends. It runs on the
-// timer's own goroutine; one that fires early only finds nothing due.
-func (s *server) tick() { s.send(s.step(s.store.Tick)) }
-
-// stopAtShutdown stops the ticks once stdin has ended.
-func (s *server) stopAtShutdown(ctx context.Context) {
-	<-ctx.Done()
-	s.mu.Lock()
-	s.stopped = true
-	s.timer.Stop()
-	s.mu.Unlock()
 }

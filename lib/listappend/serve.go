@@ -3,7 +3,6 @@ package listappend
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
@@ -11,20 +10,26 @@ import (
 	"github.com/glomers/glomers/lib/node"
 )
 
-// server owns the replica; mu guards it and the fields below, because
-// handlers and timer ticks run concurrently.
+// server wires one Replica to the node. steps serialises the replica's
+// steps and ticks it; rep and the fields below are only touched in a step
+// or under steps.Locked, because handlers and ticks run concurrently.
 type server struct {
 	n *node.Node
 	// configure adjusts the replica's configuration (tests); nil keeps
 	// DefaultConfig.
 	configure func(*Config)
 
-	mu      sync.Mutex
+	steps   *node.Stepper[served] // set by init, before any handler or tick runs
 	rep     *Replica
 	nextReq Request
 	clients map[Request]node.Message // requests awaiting their reply
-	timer   *time.Timer              // calls tick at the latest NextTick
-	stopped bool
+}
+
+// served is a step's Ready with the request each of its Replies answers,
+// matched in the step, under the lock that guards clients.
+type served struct {
+	Ready
+	answers []node.Message
 }
 
 // NewNode is a Maelstrom node serving txn-list-append with a Replica
@@ -45,12 +50,9 @@ func NewNode(configure func(*Config)) *node.Node {
 		if err != nil {
 			return fmt.Errorf("start replica: %w", err)
 		}
-		s.mu.Lock()
 		s.rep = rep
-		s.timer = time.AfterFunc(time.Hour, s.tick)
-		s.mu.Unlock()
-		s.run(func(now time.Time) Ready { return rep.Tick(now) })
-		n.Go(s.stopAtShutdown)
+		s.steps = node.NewStepper(n, s.tick, func(sv served) time.Time { return sv.NextTick }, s.deliver)
+		s.run(rep.Tick) // schedules the first tick
 		return nil
 	})
 	n.Handle("txn", s.txn)
@@ -84,38 +86,39 @@ func (s *server) peer(_ context.Context, req node.Message) (any, error) {
 	return nil, nil
 }
 
-func (s *server) tick() {
-	s.run(func(now time.Time) Ready { return s.rep.Tick(now) })
-}
+// tick is the replica's Tick as a step of the Stepper.
+func (s *server) tick(now time.Time) served { return s.matched(s.rep.Tick(now)) }
 
 type txnOK struct {
 	Type string `json:"type"`
 	Txn  Txn    `json:"txn"`
 }
 
-// run takes one replica step under the lock, schedules the next tick,
-// then sends its messages and answers its clients.
+// run takes one replica step and carries it out.
 func (s *server) run(step func(now time.Time) Ready) {
-	s.mu.Lock()
-	now := time.Now()
-	rd := step(now)
-	if !s.stopped && !rd.NextTick.IsZero() {
-		s.timer.Reset(rd.NextTick.Sub(now))
-	}
+	s.deliver(s.steps.Step(func(now time.Time) served { return s.matched(step(now)) }))
+}
+
+// matched pairs each of rd's Replies with the request it answers. It runs
+// in the step, under the lock.
+func (s *server) matched(rd Ready) served {
 	answers := make([]node.Message, len(rd.Replies))
 	for i, r := range rd.Replies {
 		answers[i] = s.clients[r.Request]
 		delete(s.clients, r.Request)
 	}
-	s.mu.Unlock()
+	return served{Ready: rd, answers: answers}
+}
 
-	for _, o := range rd.Messages {
+// deliver sends a step's messages, then answers its clients.
+func (s *server) deliver(sv served) {
+	for _, o := range sv.Messages {
 		if err := s.n.Send(o.To, o.Body); err != nil {
 			s.n.Logger.Error("send", "to", o.To, "err", err)
 		}
 	}
-	for i, r := range rd.Replies {
-		req := answers[i]
+	for i, r := range sv.Replies {
+		req := sv.answers[i]
 		var body any = txnOK{Type: "txn_ok", Txn: r.Txn}
 		if r.Code != 0 {
 			body = map[string]any{"type": "error", "code": r.Code, "text": r.Text}
@@ -126,22 +129,14 @@ func (s *server) run(step func(now time.Time) Ready) {
 	}
 }
 
-func (s *server) stopAtShutdown(ctx context.Context) {
-	<-ctx.Done()
-	s.mu.Lock()
-	s.stopped = true
-	s.timer.Stop()
-	s.mu.Unlock()
-}
-
 func (s *server) logStats(context.Context) {
-	s.mu.Lock()
-	if s.rep == nil {
-		s.mu.Unlock()
+	if s.steps == nil { // init failed
 		return
 	}
-	st, leader, applied := s.rep.Stats, s.rep.Leader(), s.rep.Applied()
-	s.mu.Unlock()
+	var st Stats
+	var leader string
+	var applied uint64
+	s.steps.Locked(func() { st, leader, applied = s.rep.Stats, s.rep.Leader(), s.rep.Applied() })
 	s.n.Logger.Info("replica stats", "leader", leader, "applied", applied, "proposed", st.Proposed, "forwarded", st.Forwarded,
 		"resent", st.Resent, "txns", st.Applied, "duplicates", st.Duplicates, "reads", st.ReadIndexes, "malformed", st.Malformed)
 }

@@ -38,10 +38,12 @@
 // Handlers therefore run concurrently with each other and with Every
 // ticks: keep protocol state in a plain type (lib/gossip, lib/idgen, …)
 // guarded by one mutex in the challenge's wiring, and never hold that
-// mutex across an RPC. The order in which consecutive messages reach
-// their handlers is not guaranteed. Requests that arrive before init are
-// held (without a goroutine each) until init and the OnInit hook have
-// completed, so ID and NodeIDs are always set inside a handler.
+// mutex across an RPC (a Stepper is that mutex for a protocol whose steps
+// return a Ready, with the timer that calls its Tick). The order in which
+// consecutive messages reach their handlers is not guaranteed. Requests
+// that arrive before init are held (without a goroutine each) until init
+// and the OnInit hook have completed, so ID and NodeIDs are always set
+// inside a handler.
 //
 // A node whose handlers never wait (no RPC: gossip, broadcast) sets
 // InOrder instead: one goroutine serves the requests one at a time, and
