@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glomers/glomers/tools/flyio"
 )
 
 func TestPlanTakesFlyIOsCommandLine(t *testing.T) {
@@ -17,7 +19,6 @@ func TestPlanTakesFlyIOsCommandLine(t *testing.T) {
 		{"echo", "", "--node-count 1 --time-limit 10"},
 		{"broadcast", "", "--node-count 1 --rate 10 --time-limit 20"},
 		{"broadcast", "3b", "--node-count 5 --rate 10 --time-limit 20"},
-		{"lin-kv", "", "--node-count 3 --time-limit 10"},
 	} {
 		c, err := plan("mine", tc.workload, tc.id)
 		if err != nil {
@@ -27,6 +28,28 @@ func TestPlanTakesFlyIOsCommandLine(t *testing.T) {
 			t.Errorf("%s %s: args %q, want %q", tc.workload, tc.id, got, tc.want)
 		}
 	}
+}
+
+// A workload no Fly.io challenge runs gets a short three-node run.
+func TestPlanWithoutAFlyIOChallenge(t *testing.T) {
+	inTable := map[string]bool{}
+	for _, c := range flyio.Challenges() {
+		inTable[c.Workload] = true
+	}
+	for w := range requestTypes {
+		if inTable[w] {
+			continue
+		}
+		c, err := plan("mine", w, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(c.Args, " "); got != "--node-count 3 --time-limit 10" {
+			t.Errorf("%s: args %q", w, got)
+		}
+		return
+	}
+	t.Skip("every workload has a Fly.io challenge")
 }
 
 func TestPlanRefusesBadInput(t *testing.T) {
