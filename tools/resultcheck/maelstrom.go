@@ -77,17 +77,13 @@ func readMaelstrom(dir string) (*maelstromRun, error) {
 			m.notes = append(m.notes, fmt.Sprintf("%s not measurable: %s", p, unmeasurable[p]))
 		}
 	}
-	// Through the workbench's own results.json writer, so the map has the
+	// Through the workbench's own results.json encoding, so the map has the
 	// shape (string keys, JSON numbers) a results.json read back has.
-	tmp, err := os.MkdirTemp("", "resultcheck")
+	j, err := store.ResultsJSON(checker.Result(run.Results))
 	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	if err := (&store.Run{Dir: tmp}).WriteResults(checker.Result(run.Results)); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	if m.results, err = bound.ReadResults(filepath.Join(tmp, store.ResultsName)); err != nil {
+	if m.results, err = bound.DecodeResults(j); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	return m, nil

@@ -472,11 +472,20 @@ func ReadResults(path string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := DecodeResults(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// DecodeResults reads a results.json document, numbers as json.Number.
+func DecodeResults(data []byte) (map[string]any, error) {
 	var m map[string]any
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	if err := d.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return m, nil
 }

@@ -94,6 +94,16 @@ func (r *Run) NodeLog(node string) string {
 }
 
 // WriteResults writes results.edn and results.json.
+// ResultsJSON is res as results.json holds it: string keys, values JSON
+// can carry, indented, with a final newline.
+func ResultsJSON(res checker.Result) ([]byte, error) {
+	j, err := json.MarshalIndent(jsonSafe(res), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(j, '\n'), nil
+}
+
 func (r *Run) WriteResults(res checker.Result) error {
 	e, err := edn.Marshal(map[string]any(res))
 	if err != nil {
@@ -102,11 +112,11 @@ func (r *Run) WriteResults(res checker.Result) error {
 	if err := writeWhole(r.Path(ResultsEDNName), e); err != nil {
 		return fmt.Errorf("%s: %w", ResultsEDNName, err)
 	}
-	j, err := json.MarshalIndent(jsonSafe(res), "", "  ")
+	j, err := ResultsJSON(res)
 	if err != nil {
 		return fmt.Errorf("%s: %w", ResultsName, err)
 	}
-	return writeWhole(r.Path(ResultsName), append(j, '\n'))
+	return writeWhole(r.Path(ResultsName), j)
 }
 
 // writeWhole writes a file that is read whole (results, test.json) so
